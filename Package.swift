@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "roomcast",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "roomcast", targets: ["roomcast"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+    ],
+    targets: [
+        // Pure IRC wire format: messages, tags, parser, encoder, numerics, casemapping.
+        .target(name: "IRCProtocol", exclude: ["README.md"]),
+        // Rooms, members and routing; knows no transport.
+        .target(name: "ChatCore", dependencies: ["IRCProtocol"]),
+        // SQLite store of every room event.
+        .target(name: "ChatHistory", dependencies: [
+            "ChatCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // The IRC listener: NIO pipeline, connection state, command table.
+        .target(name: "IRCServer", dependencies: [
+            "IRCProtocol", "ChatCore", "ChatHistory",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The Chatter: an IRC client with a transcript writer.
+        .target(name: "ChatClient", dependencies: [
+            "IRCProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "RoomcastCLI", dependencies: [
+            "IRCServer", "ChatClient", "ChatHistory", "ChatCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "roomcast", dependencies: ["RoomcastCLI"]),
+
+        .testTarget(name: "IRCProtocolTests", dependencies: ["IRCProtocol"]),
+        .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
+        .testTarget(name: "ChatHistoryTests", dependencies: ["ChatHistory"]),
+        .testTarget(name: "IRCServerTests", dependencies: [
+            "IRCServer", "ChatHistory",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "ChatClientTests", dependencies: ["ChatClient", "IRCServer"]),
+        .testTarget(name: "RoomcastCLITests", dependencies: ["RoomcastCLI", "roomcast"]),
+    ]
+)
