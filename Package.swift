@@ -21,9 +21,9 @@ let package = Package(
         .target(name: "ChatCore", dependencies: ["IRCProtocol"]),
         // SQLite store of every room event.
         .target(name: "ChatHistory", dependencies: [
-            "ChatCore",
+            "ChatCore", "IRCProtocol",
             .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        ], exclude: ["README.md"]),
         // The IRC listener: NIO pipeline, connection state, command table.
         .target(name: "IRCServer", dependencies: [
             "IRCProtocol", "ChatCore", "ChatHistory",

@@ -102,6 +102,7 @@ public final class ChatCore: Sendable {
         var members: [ObjectIdentifier: MemberRecord] = [:]
         var nicks: [String: MemberRecord] = [:]
         var rooms: [String: Room] = [:]
+        var lastTime: Int64 = 0
     }
 
     /// The limits this core enforces.
@@ -161,7 +162,7 @@ public final class ChatCore: Sendable {
             let newKey = ChatNames.fold(newNick)
             if let holder = state.nicks[newKey], holder !== record { throw .nickInUse(newNick) }
             if record.identity.nick == newNick { return }
-            let time = clock()
+            let time = stamp(&state)
             let mask = record.identity.mask
             var events = record.rooms.values.sorted().map {
                 ChatEvent(time: time, kind: .nick, room: $0, sender: record.identity.nick, senderMask: mask, target: newNick)
@@ -187,7 +188,7 @@ public final class ChatCore: Sendable {
             guard let record = state.members.removeValue(forKey: ObjectIdentifier(member)) else { return }
             state.nicks[ChatNames.fold(record.identity.nick)] = nil
             guard !record.rooms.isEmpty else { return }
-            let time = clock()
+            let time = stamp(&state)
             let events = record.rooms.values.sorted().map {
                 ChatEvent(time: time, kind: .quit, room: $0, sender: record.identity.nick, senderMask: record.identity.mask, text: reason)
             }
@@ -214,7 +215,7 @@ public final class ChatCore: Sendable {
             guard let record = state.members[ObjectIdentifier(member)] else { throw .notRegistered }
             if record.rooms[key] != nil { return nil }
             guard record.rooms.count < configuration.maxRoomsPerMember else { throw .tooManyRooms(name) }
-            let time = clock()
+            let time = stamp(&state)
             let room = state.rooms[key] ?? Room(name: name, created: time)
             let event = try persist([ChatEvent(time: time, kind: .join, room: room.name, sender: record.identity.nick, senderMask: record.identity.mask)])[0]
             state.rooms[key] = room
@@ -238,7 +239,7 @@ public final class ChatCore: Sendable {
             guard let record = state.members[ObjectIdentifier(member)] else { throw .notRegistered }
             guard let room = state.rooms[key] else { throw .noSuchRoom(name) }
             guard record.rooms[key] != nil else { throw .notInRoom(room.name) }
-            let event = try persist([ChatEvent(time: clock(), kind: .part, room: room.name, sender: record.identity.nick, senderMask: record.identity.mask, text: reason)])[0]
+            let event = try persist([ChatEvent(time: stamp(&state), kind: .part, room: room.name, sender: record.identity.nick, senderMask: record.identity.mask, text: reason)])[0]
             let relay = Relay(event)
             for other in room.members.values { other.member.deliver(relay) }
             room.members[ObjectIdentifier(member)] = nil
@@ -255,7 +256,7 @@ public final class ChatCore: Sendable {
             guard let record = state.members[ObjectIdentifier(member)] else { throw .notRegistered }
             guard let room = state.rooms[key] else { throw .noSuchRoom(name) }
             guard record.rooms[key] != nil else { throw .notInRoom(room.name) }
-            let event = try persist([ChatEvent(time: clock(), kind: .topic, room: room.name, sender: record.identity.nick, senderMask: record.identity.mask, text: text)])[0]
+            let event = try persist([ChatEvent(time: stamp(&state), kind: .topic, room: room.name, sender: record.identity.nick, senderMask: record.identity.mask, text: text)])[0]
             room.topic = text.isEmpty ? nil : (text, record.identity.mask, event.time)
             let relay = Relay(event)
             for other in room.members.values { other.member.deliver(relay) }
@@ -312,7 +313,7 @@ public final class ChatCore: Sendable {
                 guard let room = state.rooms[key] else { throw .noSuchRoom(target) }
                 guard record.rooms[key] != nil else { throw .notInRoom(room.name) }
                 if mentions.isEmpty {
-                    let event = try persist([ChatEvent(time: clock(), kind: kind, room: room.name, sender: sender.nick, senderMask: sender.mask, text: text)])[0]
+                    let event = try persist([ChatEvent(time: stamp(&state), kind: kind, room: room.name, sender: sender.nick, senderMask: sender.mask, text: text)])[0]
                     let relay = Relay(event)
                     for other in room.members.values where other !== record { other.member.deliver(relay) }
                     return SendOutcome(relay: relay, missingMentions: [])
@@ -327,14 +328,14 @@ public final class ChatCore: Sendable {
                     }
                 }
                 guard !targets.isEmpty else { return SendOutcome(relay: nil, missingMentions: missing) }
-                let event = try persist([ChatEvent(time: clock(), kind: kind, room: room.name, sender: sender.nick, senderMask: sender.mask,
+                let event = try persist([ChatEvent(time: stamp(&state), kind: kind, room: room.name, sender: sender.nick, senderMask: sender.mask,
                                                    text: text, recipients: targets.map(\.identity.nick))])[0]
                 let relay = Relay(event)
                 for other in targets where other !== record { other.member.deliver(relay) }
                 return SendOutcome(relay: relay, missingMentions: missing)
             }
             guard let recipient = state.nicks[key] else { throw .noSuchNick(target) }
-            let event = try persist([ChatEvent(time: clock(), kind: kind, room: nil, sender: sender.nick, senderMask: sender.mask,
+            let event = try persist([ChatEvent(time: stamp(&state), kind: kind, room: nil, sender: sender.nick, senderMask: sender.mask,
                                                target: recipient.identity.nick, text: text, recipients: [recipient.identity.nick])])[0]
             let relay = Relay(event)
             if recipient !== record { recipient.member.deliver(relay) }
@@ -364,6 +365,13 @@ public final class ChatCore: Sendable {
     }
 
     // MARK: Helpers (called with the lock held)
+
+    /// The time for a new event: the clock, but always after the previous event, so a
+    /// timestamp names one event and CHATHISTORY's timestamp references are exact.
+    private func stamp(_ state: inout State) -> Int64 {
+        state.lastTime = max(clock(), state.lastTime + 1)
+        return state.lastTime
+    }
 
     private func persist(_ events: [ChatEvent]) throws(Failure) -> [ChatEvent] {
         do {

@@ -1,1 +1,3 @@
-print("roomcast")
+import RoomcastCLI
+
+await Roomcast.main()

@@ -1,0 +1,78 @@
+import ChatCore
+import IRCProtocol
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The IRC listener, run as a `Service`: binds, serves until graceful shutdown, then says
+/// goodbye to every client so their quits reach the history before it closes.
+public final class IRCServer: Service {
+    /// The version string shown to clients.
+    public static let version = "roomcast-0.1"
+    static let startedAt = IRCTime.format(milliseconds: ChatCore.systemMilliseconds())
+
+    private let core: ChatCore
+    private let configuration: IRCServerConfiguration
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let onBound: @Sendable (SocketAddress) -> Void
+
+    /// Creates a server; `onBound` learns the bound address (useful with port 0).
+    public init(core: ChatCore, configuration: IRCServerConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                logger: Logger, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }) {
+        self.core = core
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        self.onBound = onBound
+    }
+
+    public func run() async throws {
+        let limiter = ConnectionLimiter(maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress)
+        // All connections share one event loop: a relay then writes straight to each
+        // recipient's socket with no cross-thread hop, the cheapest fan-out for chat.
+        let childLoop = group.next()
+        let core = self.core
+        let configuration = self.configuration
+        let logger = self.logger
+        let sendQueue = max(configuration.maxSendQueueBytes, 1024)
+        let serverChannel = try await ServerBootstrap(group: group, childGroup: childLoop)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: sendQueue / 2, high: sendQueue))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(readTimeout: .nanoseconds(Int64(configuration.pingInterval * 1e9))))
+                    try sync.addHandler(ByteToMessageHandler(IRCLineDecoder()))
+                    try sync.addHandler(IRCConnectionHandler(core: core, configuration: configuration, limiter: limiter,
+                                                             logger: logger, now: IRCServer.monotonicSeconds))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        let address = serverChannel.localAddress!
+        logger.info("chat server listening", metadata: ["irc.address": "\(address)", "irc.port": "\(address.port ?? 0)"])
+        onBound(address)
+
+        try? await gracefulShutdown()
+
+        logger.info("chat server shutting down", metadata: ["irc.clients": "\(limiter.liveChannels.count)"])
+        try? await serverChannel.close()
+        for channel in limiter.liveChannels {
+            channel.pipeline.fireUserInboundEventTriggered(IRCServerShutdownEvent())
+        }
+        for channel in limiter.liveChannels {
+            try? await channel.closeFuture.get()
+        }
+        // Closing queues each member's quit on the child loop; wait for those to run.
+        try? await childLoop.submit {}.get()
+    }
+
+    /// Seconds on a monotonic clock, for flood control.
+    @Sendable static func monotonicSeconds() -> Double {
+        Double(NIODeadline.now().uptimeNanoseconds) / 1e9
+    }
+}

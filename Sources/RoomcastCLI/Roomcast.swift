@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The `roomcast` command: one server and its clients.
+public struct Roomcast: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "roomcast",
+        abstract: "A self-hosted LAN chat room (IRC) and silent camera monitor.",
+        discussion: """
+            Run `roomcast serve` on one machine; join from `roomcast chat` or any IRC client \
+            (irssi, weechat, HexChat). Every room event is kept in DATA/history.sqlite.
+            """,
+        subcommands: [ServeCommand.self, ChatCommand.self, HistoryCommand.self]
+    )
+
+    public init() {}
+}
