@@ -38,7 +38,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["README.md"]),
         .target(name: "RoomcastCLI", dependencies: [
             "IRCServer", "ChatClient", "ChatHistory", "ChatCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -47,15 +47,29 @@ let package = Package(
         ]),
         .executableTarget(name: "roomcast", dependencies: ["RoomcastCLI"]),
 
+        // Loopback helpers for tests: a raw IRC client and a server runner.
+        .target(name: "IRCTestSupport", dependencies: [
+            "IRCServer", "ChatHistory", "ChatCore", "IRCProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         .testTarget(name: "IRCProtocolTests", dependencies: ["IRCProtocol"]),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
         .testTarget(name: "ChatHistoryTests", dependencies: ["ChatHistory"]),
         .testTarget(name: "IRCServerTests", dependencies: [
-            "IRCServer", "ChatHistory",
+            "IRCServer", "ChatHistory", "IRCTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "ChatClientTests", dependencies: ["ChatClient", "IRCServer"]),
-        .testTarget(name: "RoomcastCLITests", dependencies: ["RoomcastCLI", "roomcast"]),
+        .testTarget(name: "ChatClientTests", dependencies: [
+            "ChatClient", "IRCProtocol", "IRCServer",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RoomcastCLITests", dependencies: ["RoomcastCLI", "IRCTestSupport", "roomcast"]),
     ]
 )

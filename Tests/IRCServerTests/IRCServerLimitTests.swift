@@ -1,6 +1,7 @@
 import ChatCore
 import IRCProtocol
 @testable import IRCServer
+import IRCTestSupport
 import NIOCore
 import NIOPosix
 import Testing

@@ -1,5 +1,6 @@
 import ChatCore
 import ChatHistory
+import IRCTestSupport
 import IRCProtocol
 @testable import IRCServer
 import NIOCore

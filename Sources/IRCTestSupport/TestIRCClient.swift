@@ -1,22 +1,23 @@
 import ChatCore
 import ChatHistory
 import IRCProtocol
-@testable import IRCServer
+import IRCServer
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
-import Testing
+
+/// Loopback test helpers shared by the test targets: a raw IRC client and a server runner.
 
 /// Thrown when a test waited too long for something.
-struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
+public struct TimedOut: Error, CustomStringConvertible {
+    public var what: String
+    public var description: String { "timed out waiting for \(what)" }
 }
 
 /// A raw IRC client for tests: sends lines, collects every parsed message it receives.
-final class TestIRCClient: Sendable {
+public final class TestIRCClient: Sendable {
     private final class Collector: ChannelInboundHandler, Sendable {
         typealias InboundIn = IRCInboundLine
         let lines = Mutex<[IRCMessage]>([])
@@ -29,10 +30,10 @@ final class TestIRCClient: Sendable {
         func channelInactive(context: ChannelHandlerContext) { closed.withLock { $0 = true } }
     }
 
-    let channel: any Channel
+    public let channel: any Channel
     private let collector: Collector
     private let cursor = Mutex(0)
-    let nick: String
+    public let nick: String
 
     private init(channel: any Channel, collector: Collector, nick: String) {
         self.channel = channel
@@ -41,7 +42,7 @@ final class TestIRCClient: Sendable {
     }
 
     /// Connects without registering.
-    static func connect(port: Int, nick: String = "") async throws -> TestIRCClient {
+    public static func connect(port: Int, host: String = "127.0.0.1", nick: String = "") async throws -> TestIRCClient {
         let collector = Collector()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -51,12 +52,12 @@ final class TestIRCClient: Sendable {
                     try channel.pipeline.syncOperations.addHandler(collector)
                 }
             }
-            .connect(host: "127.0.0.1", port: port).get()
+            .connect(host: host, port: port).get()
         return TestIRCClient(channel: channel, collector: collector, nick: nick)
     }
 
     /// Connects and registers; waits for the end of the welcome (376 or 422).
-    static func registered(port: Int, nick: String, capabilities: [String] = []) async throws -> TestIRCClient {
+    public static func registered(port: Int, nick: String, capabilities: [String] = []) async throws -> TestIRCClient {
         let client = try await connect(port: port, nick: nick)
         if !capabilities.isEmpty {
             try await client.send("CAP LS 302")
@@ -71,23 +72,23 @@ final class TestIRCClient: Sendable {
     }
 
     /// Sends one line (CR LF added).
-    func send(_ line: String) async throws {
+    public func send(_ line: String) async throws {
         try await channel.writeAndFlush(ByteBuffer(string: line + "\r\n"))
     }
 
     /// Sends raw bytes.
-    func sendRaw(_ bytes: [UInt8]) async throws {
+    public func sendRaw(_ bytes: [UInt8]) async throws {
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
     }
 
     /// Every message received so far.
-    var received: [IRCMessage] { collector.lines.withLock { $0 } }
+    public var received: [IRCMessage] { collector.lines.withLock { $0 } }
 
     /// Whether the server closed the connection.
-    var isClosed: Bool { collector.closed.withLock { $0 } }
+    public var isClosed: Bool { collector.closed.withLock { $0 } }
 
     /// Waits for the next message (after earlier matches) that satisfies `predicate`.
-    func waitFor(_ what: String, timeout: Duration = .seconds(5), _ predicate: (IRCMessage) -> Bool) async throws -> IRCMessage {
+    public func waitFor(_ what: String, timeout: Duration = .seconds(5), _ predicate: (IRCMessage) -> Bool) async throws -> IRCMessage {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let start = cursor.withLock { $0 }
@@ -102,7 +103,7 @@ final class TestIRCClient: Sendable {
     }
 
     /// Waits until the server closes the connection.
-    func waitForClose(timeout: Duration = .seconds(5)) async throws {
+    public func waitForClose(timeout: Duration = .seconds(5)) async throws {
         let deadline = ContinuousClock.now + timeout
         while !isClosed {
             guard ContinuousClock.now < deadline else { throw TimedOut(what: "close at \(nick)") }
@@ -111,16 +112,16 @@ final class TestIRCClient: Sendable {
     }
 
     /// Texts of PRIVMSGs received so far.
-    var privmsgTexts: [String] { received.filter { $0.command == "PRIVMSG" }.map { $0.parameters.last ?? "" } }
+    public var privmsgTexts: [String] { received.filter { $0.command == "PRIVMSG" }.map { $0.parameters.last ?? "" } }
 
-    func close() async {
+    public func close() async {
         try? await channel.close()
     }
 }
 
 /// Runs an IRC server on a free loopback port for the duration of `body`, then shuts it down
 /// gracefully (with a time limit).
-func withIRCServer<T: Sendable>(
+public func withIRCServer<T: Sendable>(
     configure: (inout IRCServerConfiguration) -> Void = { _ in },
     core makeCore: (HistoryStore) -> ChatCore = { ChatCore(store: $0) },
     store: HistoryStore? = nil,

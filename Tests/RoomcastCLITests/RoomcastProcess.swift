@@ -1,0 +1,102 @@
+import Foundation
+import IRCTestSupport
+import Synchronization
+
+/// The built `roomcast` executable run as a child process, as a user would run it.
+final class RoomcastProcess: Sendable {
+    /// The executable beside the test bundle in the build folder.
+    static let executable: URL = {
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return me.deletingLastPathComponent().appendingPathComponent("roomcast")
+    }()
+
+    let process: Process
+    private let stdinPipe = Pipe()
+    private let output = Mutex<(out: String, err: String)>(("", ""))
+
+    /// Starts `roomcast ARGUMENTS` in `directory`.
+    init(_ arguments: [String], in directory: URL? = nil) throws {
+        process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let outPipe = Pipe(), errPipe = Pipe()
+        process.standardInput = stdinPipe
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        let output = self.output
+        outPipe.fileHandleForReading.readabilityHandler = { handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            output.withLock { $0.out += text }
+        }
+        errPipe.fileHandleForReading.readabilityHandler = { handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            output.withLock { $0.err += text }
+        }
+        try process.run()
+    }
+
+    var standardOutput: String { output.withLock { $0.out } }
+    var standardError: String { output.withLock { $0.err } }
+
+    /// Writes to the process's standard input.
+    func type(_ text: String) {
+        stdinPipe.fileHandleForWriting.write(Data(text.utf8))
+    }
+
+    /// Closes standard input (end of input).
+    func endInput() {
+        try? stdinPipe.fileHandleForWriting.close()
+    }
+
+    func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits until `predicate` holds for (stdout, stderr).
+    func waitFor(_ what: String, timeout: Duration = .seconds(20), _ predicate: (String, String) -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !output.withLock({ predicate($0.out, $0.err) }) {
+            guard ContinuousClock.now < deadline else {
+                throw TimedOut(what: "\(what); stdout: \(standardOutput.suffix(800)) stderr: \(standardError.suffix(800))")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Waits for the process to exit and returns its status.
+    @discardableResult
+    func waitForExit(timeout: Duration = .seconds(20)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                process.terminate()
+                throw TimedOut(what: "exit; stderr: \(standardError.suffix(800))")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// A fresh temporary folder.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("roomcast-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Starts `roomcast serve` on free loopback ports and returns it with its chat port.
+    static func serve(data: URL, extra: [String] = []) async throws -> (RoomcastProcess, Int) {
+        let server = try RoomcastProcess(["serve", "--host", "127.0.0.1", "--chat-port", "0", "--data", data.path, "--flood-rate", "0"] + extra)
+        var port: Int?
+        try await server.waitFor("listening log line") { _, err in
+            port = err.firstMatch(of: /irc\.port=(\d+)/).flatMap { Int($0.1) }
+            return port != nil
+        }
+        return (server, port!)
+    }
+}
