@@ -54,7 +54,8 @@ public final class IRCServer: Service {
             .bind(host: configuration.host, port: configuration.port)
             .get()
         let address = serverChannel.localAddress!
-        logger.info("chat server listening", metadata: ["irc.address": "\(address)", "irc.port": "\(address.port ?? 0)"])
+        let shown = "\(address.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? configuration.host):\(address.port ?? 0)"
+        logger.info("chat server listening on \(shown) (IRC)", metadata: ["irc.port": "\(address.port ?? 0)"])
         onBound(address)
 
         try? await gracefulShutdown()

@@ -14,6 +14,7 @@ import Synchronization
 public struct TimedOut: Error, CustomStringConvertible {
     public var what: String
     public var description: String { "timed out waiting for \(what)" }
+    public init(what: String) { self.what = what }
 }
 
 /// A raw IRC client for tests: sends lines, collects every parsed message it receives.

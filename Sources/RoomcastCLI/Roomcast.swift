@@ -1,6 +1,7 @@
 import ArgumentParser
 
 /// The `roomcast` command: one server and its clients.
+@available(macOS 15, *)
 public struct Roomcast: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "roomcast",

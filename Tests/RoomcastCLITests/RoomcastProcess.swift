@@ -12,7 +12,10 @@ final class RoomcastProcess: Sendable {
 
     let process: Process
     private let stdinPipe = Pipe()
-    private let output = Mutex<(out: String, err: String)>(("", ""))
+    private final class Output: Sendable {
+        let text = Mutex<(out: String, err: String)>(("", ""))
+    }
+    private let captured = Output()
 
     /// Starts `roomcast ARGUMENTS` in `directory`.
     init(_ arguments: [String], in directory: URL? = nil) throws {
@@ -24,20 +27,20 @@ final class RoomcastProcess: Sendable {
         process.standardInput = stdinPipe
         process.standardOutput = outPipe
         process.standardError = errPipe
-        let output = self.output
+        let output = captured
         outPipe.fileHandleForReading.readabilityHandler = { handle in
             let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.withLock { $0.out += text }
+            output.text.withLock { $0.out += text }
         }
         errPipe.fileHandleForReading.readabilityHandler = { handle in
             let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.withLock { $0.err += text }
+            output.text.withLock { $0.err += text }
         }
         try process.run()
     }
 
-    var standardOutput: String { output.withLock { $0.out } }
-    var standardError: String { output.withLock { $0.err } }
+    var standardOutput: String { captured.text.withLock { $0.out } }
+    var standardError: String { captured.text.withLock { $0.err } }
 
     /// Writes to the process's standard input.
     func type(_ text: String) {
@@ -56,7 +59,7 @@ final class RoomcastProcess: Sendable {
     /// Waits until `predicate` holds for (stdout, stderr).
     func waitFor(_ what: String, timeout: Duration = .seconds(20), _ predicate: (String, String) -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
-        while !output.withLock({ predicate($0.out, $0.err) }) {
+        while !captured.text.withLock({ predicate($0.out, $0.err) }) {
             guard ContinuousClock.now < deadline else {
                 throw TimedOut(what: "\(what); stdout: \(standardOutput.suffix(800)) stderr: \(standardError.suffix(800))")
             }

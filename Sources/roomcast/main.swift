@@ -1,3 +1,0 @@
-import RoomcastCLI
-
-await Roomcast.main()
