@@ -34,8 +34,9 @@ public struct ChatIdentity: Sendable, Hashable {
 /// One event on its way to many members, with room for each transport to cache the bytes it
 /// builds from it, so a relayed line is encoded once and the same bytes go to every recipient.
 public final class Relay: @unchecked Sendable {
-    // @unchecked: `slots` is only read and written inside ChatMember.deliver, which ChatCore
-    // calls with its lock held, or by the thread that created the relay before sharing it.
+    // @unchecked: `slots` is only touched inside ChatMember.deliver, which ChatCore calls with
+    // its lock held, or by the sender after ChatCore has returned the relay to it, when every
+    // delivery is done. Deliveries that hop threads carry the encoded bytes, not the relay.
 
     /// The event.
     public let event: ChatEvent
