@@ -17,6 +17,8 @@ let package = Package(
     targets: [
         // Pure IRC wire format: messages, tags, parser, encoder, numerics, casemapping.
         .target(name: "IRCProtocol", exclude: ["README.md"]),
+        // SwiftNIO line framing for IRC, shared by the server and the client.
+        .target(name: "IRCLineCodec", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // Rooms, members and routing; knows no transport.
         .target(name: "ChatCore", dependencies: ["IRCProtocol"]),
         // SQLite store of every room event.
@@ -26,7 +28,7 @@ let package = Package(
         ], exclude: ["README.md"]),
         // The IRC listener: NIO pipeline, connection state, command table.
         .target(name: "IRCServer", dependencies: [
-            "IRCProtocol", "ChatCore", "ChatHistory",
+            "IRCProtocol", "IRCLineCodec", "ChatCore", "ChatHistory",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -34,13 +36,13 @@ let package = Package(
         ]),
         // The Chatter: an IRC client with a transcript writer.
         .target(name: "ChatClient", dependencies: [
-            "IRCProtocol",
+            "IRCProtocol", "IRCLineCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
         .target(name: "RoomcastCLI", dependencies: [
-            "IRCServer", "ChatClient", "ChatHistory", "ChatCore",
+            "IRCServer", "ChatClient", "ChatHistory", "ChatCore", "IRCProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -49,7 +51,7 @@ let package = Package(
 
         // Loopback helpers for tests: a raw IRC client and a server runner.
         .target(name: "IRCTestSupport", dependencies: [
-            "IRCServer", "ChatHistory", "ChatCore", "IRCProtocol",
+            "IRCServer", "IRCLineCodec", "ChatHistory", "ChatCore", "IRCProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -57,6 +59,12 @@ let package = Package(
         ]),
 
         .testTarget(name: "IRCProtocolTests", dependencies: ["IRCProtocol"]),
+        .testTarget(name: "IRCLineCodecTests", dependencies: [
+            "IRCLineCodec",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+        ]),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
         .testTarget(name: "ChatHistoryTests", dependencies: ["ChatHistory"]),
         .testTarget(name: "IRCServerTests", dependencies: [
@@ -65,10 +73,9 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "ChatClientTests", dependencies: [
-            "ChatClient", "IRCProtocol", "IRCServer",
+            "ChatClient", "IRCProtocol", "IRCLineCodec", "IRCTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "RoomcastCLITests", dependencies: ["RoomcastCLI", "IRCTestSupport", "roomcast"]),
     ]

@@ -1,4 +1,5 @@
 import ChatCore
+import IRCLineCodec
 import IRCProtocol
 import Logging
 import NIOCore

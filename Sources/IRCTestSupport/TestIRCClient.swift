@@ -1,6 +1,7 @@
 import ChatCore
 import ChatHistory
 import IRCProtocol
+import IRCLineCodec
 import IRCServer
 import Logging
 import NIOCore

@@ -85,7 +85,7 @@ struct IRCServerLimitTests {
                 try await client.send("JOIN #lobby")
                 _ = try await client.waitFor("names") { $0.command == "366" }
             }
-            try await stuck.channel.setOption(.autoRead, value: false)
+            try await stuck.channel.setOption(.autoRead, value: false).get()
             let text = String(repeating: "z", count: 400)
             var sent = 0
             var dropped = false

@@ -1,3 +1,4 @@
+/// SwiftNIO framing for IRC: a byte stream to lines, shared by the server and the client.
 import NIOCore
 
 /// One framed IRC line, or the news that a line was too long and thrown away.
@@ -20,7 +21,7 @@ public struct IRCLineDecoder: ByteToMessageDecoder {
     private var discarding = false
 
     /// Creates a decoder; the default admits the largest client tags plus a 512-byte message.
-    public init(maxLineBytes: Int = IRCServerLimits.maxInboundLineBytes) {
+    public init(maxLineBytes: Int = IRCLineDecoder.maxClientLineBytes) {
         self.maxLineBytes = maxLineBytes
     }
 
@@ -34,7 +35,12 @@ public struct IRCLineDecoder: ByteToMessageDecoder {
         while let line = nextLine(&buffer) {
             if let line { context.fireChannelRead(wrapInboundOut(line)) }
         }
-        // An unterminated last line is dropped: IRC lines end in LF.
+        // The peer closed in the middle of a line: deliver what there is (a server's last
+        // `ERROR` may lack its CR LF), unless it was being discarded as too long.
+        if !discarding, buffer.readableBytes > 0, var rest = buffer.readSlice(length: buffer.readableBytes) {
+            if rest.readableBytesView.last == UInt8(ascii: "\r") { rest.moveWriterIndex(to: rest.writerIndex - 1) }
+            if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.line(rest))) }
+        }
         buffer.moveReaderIndex(to: buffer.writerIndex)
         return .needMoreData
     }
@@ -71,8 +77,10 @@ public struct IRCLineDecoder: ByteToMessageDecoder {
     }
 }
 
-/// Byte limits the server applies to what clients send.
-public enum IRCServerLimits {
-    /// Client tags (4094 bytes plus `@` and space) plus a 512-byte message.
-    public static let maxInboundLineBytes = 4096 + 512
+extension IRCLineDecoder {
+    /// What a server accepts from a client: client tags (4094 bytes plus `@` and space) and a
+    /// 512-byte message.
+    public static let maxClientLineBytes = 4096 + 512
+    /// What a client accepts from a server: all tags (8191 bytes) and a 512-byte message.
+    public static let maxServerLineBytes = 8192 + 512
 }
