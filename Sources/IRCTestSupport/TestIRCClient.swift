@@ -73,6 +73,12 @@ public final class TestIRCClient: Sendable {
         return client
     }
 
+    /// Joins `room` and waits for the end of its NAMES list.
+    public func join(_ room: String) async throws {
+        try await send("JOIN \(room)")
+        _ = try await waitFor("NAMES of \(room)") { $0.command == "366" && $0.parameters.dropFirst().first == room }
+    }
+
     /// Sends one line (CR LF added).
     public func send(_ line: String) async throws {
         try await channel.writeAndFlush(ByteBuffer(string: line + "\r\n"))

@@ -45,7 +45,7 @@ public struct ChatCommand: AsyncParsableCommand {
     var realname: String?
 
     @Option(name: .customLong("log-level"), help: "Diagnostics on stderr: trace, debug, info, notice, warning, error or critical.")
-    var logLevel = "warning"
+    var logLevel: Logger.Level = .warning
 
     /// Creates the command (ArgumentParser fills in the options).
     public init() {}
@@ -68,17 +68,11 @@ public struct ChatCommand: AsyncParsableCommand {
         if let user, user.isEmpty || user.contains(where: { $0 == " " || $0 == "@" }) {
             throw ValidationError("--user: '\(user)' must be one word without '@'.")
         }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'.") }
     }
 
     /// Chats until /quit, end of input, SIGINT or SIGTERM; exits non-zero if the server hangs up first.
     public func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .warning
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(logLevel)
         let logger = Logger(label: "roomcast.chat")
         let address = try ChatServerAddress(parsing: server)
         let configuration = ChatClient.Configuration(

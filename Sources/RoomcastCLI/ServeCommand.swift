@@ -51,13 +51,12 @@ public struct ServeCommand: AsyncParsableCommand {
     var historyReplay = 20
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
+    var logLevel: Logger.Level = .info
 
     public init() {}
 
     public func validate() throws {
         guard (0...65535).contains(chatPort) else { throw ValidationError("--chat-port must be 0…65535, not \(chatPort).") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'.") }
         guard floodRate >= 0, floodBurst >= 1 else { throw ValidationError("--flood-rate must be ≥ 0 and --flood-burst ≥ 1.") }
         guard maxConnections >= 1, maxConnectionsPerAddress >= 1 else { throw ValidationError("Connection limits must be at least 1.") }
         guard pingInterval > 0 else { throw ValidationError("--ping-interval must be positive.") }
@@ -65,12 +64,7 @@ public struct ServeCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(logLevel)
         let logger = Logger(label: "roomcast")
 
         let store: HistoryStore

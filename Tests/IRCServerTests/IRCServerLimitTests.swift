@@ -81,10 +81,7 @@ struct IRCServerLimitTests {
             let bob = try await TestIRCClient.registered(port: port, nick: "bob")
             // A client that registers and joins, then never reads again.
             let stuck = try await TestIRCClient.registered(port: port, nick: "stuck")
-            for client in [alice, bob, stuck] {
-                try await client.send("JOIN #lobby")
-                _ = try await client.waitFor("names") { $0.command == "366" }
-            }
+            for client in [alice, bob, stuck] { try await client.join("#lobby") }
             try await stuck.channel.setOption(.autoRead, value: false).get()
             let text = String(repeating: "z", count: 400)
             var sent = 0
@@ -138,8 +135,7 @@ struct IRCServerLimitTests {
     @Test func shutdownSaysGoodbyeAndStoresQuits() async throws {
         let store = try await withIRCServer { port, store in
             let alice = try await TestIRCClient.registered(port: port, nick: "alice")
-            try await alice.send("JOIN #lobby")
-            _ = try await alice.waitFor("names") { $0.command == "366" }
+            try await alice.join("#lobby")
             return store
         }
         let quits = try store.events(matching: HistoryQuery(scope: .room("#lobby"), kinds: [.quit], limit: 10))

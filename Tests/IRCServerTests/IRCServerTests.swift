@@ -28,10 +28,7 @@ struct IRCServerTests {
             let alice = try await TestIRCClient.registered(port: port, nick: "alice")
             let bob = try await TestIRCClient.registered(port: port, nick: "bob")
             let carol = try await TestIRCClient.registered(port: port, nick: "carol")
-            for client in [alice, bob, carol] {
-                try await client.send("JOIN #lobby")
-                _ = try await client.waitFor("names") { $0.command == "366" }
-            }
+            for client in [alice, bob, carol] { try await client.join("#lobby") }
             _ = try await alice.waitFor("bob's join") { $0.command == "JOIN" && $0.sourceNick == "bob" }
             _ = try await alice.waitFor("carol's join") { $0.command == "JOIN" && $0.sourceNick == "carol" }
             let names = carol.received.first { $0.command == "353" }?.parameters.last ?? ""
@@ -66,8 +63,7 @@ struct IRCServerTests {
             var clients: [TestIRCClient] = []
             for i in 0..<20 {
                 let client = try await TestIRCClient.registered(port: port, nick: "user\(i)")
-                try await client.send("JOIN #big")
-                _ = try await client.waitFor("names") { $0.command == "366" }
+                try await client.join("#big")
                 clients.append(client)
             }
             try await clients[0].send("PRIVMSG #big :hello everyone")
@@ -85,8 +81,7 @@ struct IRCServerTests {
             var clients: [String: TestIRCClient] = [:]
             for nick in ["alice", "bob", "carol", "dave"] {
                 let client = try await TestIRCClient.registered(port: port, nick: nick)
-                try await client.send("JOIN #lobby")
-                _ = try await client.waitFor("names") { $0.command == "366" }
+                try await client.join("#lobby")
                 clients[nick] = client
             }
             let alice = clients["alice"]!
@@ -126,8 +121,7 @@ struct IRCServerTests {
                 try await alice.send(line)
                 _ = try await alice.waitFor("\(numeric) for \(line)") { $0.command == numeric }
             }
-            try await bob.send("JOIN #b")
-            _ = try await bob.waitFor("names") { $0.command == "366" }
+            try await bob.join("#b")
             try await alice.send("PRIVMSG #b :not a member")
             _ = try await alice.waitFor("404") { $0.command == "404" }
             try await alice.send("PART #b")
@@ -150,10 +144,7 @@ struct IRCServerTests {
         try await withIRCServer { port, _ in
             let alice = try await TestIRCClient.registered(port: port, nick: "alice")
             let bob = try await TestIRCClient.registered(port: port, nick: "bob")
-            for client in [alice, bob] {
-                try await client.send("JOIN #lobby")
-                _ = try await client.waitFor("names") { $0.command == "366" }
-            }
+            for client in [alice, bob] { try await client.join("#lobby") }
             try await alice.send("NICK alicia")
             let seen = try await bob.waitFor("nick change") { $0.command == "NICK" }
             #expect(seen.sourceNick == "alice")
@@ -169,10 +160,7 @@ struct IRCServerTests {
             let alice = try await TestIRCClient.registered(port: port, nick: "alice", capabilities: ["echo-message", "server-time", "message-tags"])
             let bob = try await TestIRCClient.registered(port: port, nick: "bob", capabilities: ["server-time"])
             let carol = try await TestIRCClient.registered(port: port, nick: "carol")
-            for client in [alice, bob, carol] {
-                try await client.send("JOIN #lobby")
-                _ = try await client.waitFor("names") { $0.command == "366" }
-            }
+            for client in [alice, bob, carol] { try await client.join("#lobby") }
             try await alice.send("PRIVMSG #lobby :tagged")
             let echo = try await alice.waitFor("echo") { $0.command == "PRIVMSG" }
             #expect(echo.parameters == ["#lobby", "tagged"])
@@ -195,10 +183,7 @@ struct IRCServerTests {
         try await withIRCServer { port, _ in
             let alice = try await TestIRCClient.registered(port: port, nick: "alice")
             let bob = try await TestIRCClient.registered(port: port, nick: "bob")
-            for client in [alice, bob] {
-                try await client.send("JOIN #lobby")
-                _ = try await client.waitFor("names") { $0.command == "366" }
-            }
+            for client in [alice, bob] { try await client.join("#lobby") }
             for i in 1...25 { try await alice.send("PRIVMSG #lobby :message \(i)") }
             try await alice.send("PRIVMSG #lobby :@bob for bob only")
             _ = try await bob.waitFor("last") { $0.parameters.last == "@bob for bob only" }

@@ -32,8 +32,7 @@ struct ChatCommandTests {
         let chat = try await Self.chat(port: port, nick: "alice", transcripts: folder)
 
         let bob = try await TestIRCClient.registered(port: port, nick: "bob")
-        try await bob.send("JOIN #lobby")
-        _ = try await bob.waitFor("names") { $0.command == "366" }
+        try await bob.join("#lobby")
         try await bob.send("PRIVMSG #lobby :hi alice, it's bob")
         try await bob.send("PRIVMSG #lobby :@alice only you")
         try await chat.waitFor("bob's mention") { out, _ in out.contains("@alice only you") }

@@ -9,10 +9,7 @@ struct ServeCommandTests {
         let (server, port) = try await RoomcastProcess.serve(data: data)
         let alice = try await TestIRCClient.registered(port: port, nick: "alice")
         let bob = try await TestIRCClient.registered(port: port, nick: "bob")
-        for client in [alice, bob] {
-            try await client.send("JOIN #lobby")
-            _ = try await client.waitFor("names") { $0.command == "366" }
-        }
+        for client in [alice, bob] { try await client.join("#lobby") }
         for i in 1...200 { try await alice.send("PRIVMSG #lobby :durable \(i)") }
         try await alice.send("PRIVMSG #lobby :@bob the last word")
         _ = try await bob.waitFor("last message") { $0.parameters.last == "@bob the last word" }
@@ -36,8 +33,7 @@ struct ServeCommandTests {
         let data = try RoomcastProcess.temporaryDirectory()
         let (server, port) = try await RoomcastProcess.serve(data: data)
         let alice = try await TestIRCClient.registered(port: port, nick: "alice")
-        try await alice.send("JOIN #lobby")
-        _ = try await alice.waitFor("names") { $0.command == "366" }
+        try await alice.join("#lobby")
         server.signal(SIGTERM)
         let error = try await alice.waitFor("ERROR") { $0.command == "ERROR" }
         #expect(error.parameters.last == "Server shutting down")
