@@ -41,8 +41,25 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
+        // Pure media formats: JPEG, RTP/RTCP, RFC 2435, RTSP messages and headers, SDP.
+        // Codecs run real-time video even in tests, so they are optimized in debug builds too.
+        .target(name: "MediaFormats", exclude: ["README.md"], swiftSettings: [.unsafeFlags(["-O"])]),
+        // Frame sources (test pattern, ffmpeg) and the frame bus that fans encoded frames out.
+        .target(name: "Camera", dependencies: [
+            "MediaFormats",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], exclude: ["README.md"]),
+        // The RTSP server: sessions, UDP/multicast/TCP senders, RTCP, access log.
+        .target(name: "RTSPServer", dependencies: [
+            "MediaFormats", "Camera",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "RoomcastCLI", dependencies: [
-            "IRCServer", "ChatClient", "ChatHistory", "ChatCore", "IRCProtocol",
+            "IRCServer", "ChatClient", "ChatHistory", "ChatCore", "IRCProtocol", "RTSPServer", "Camera",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -74,6 +91,13 @@ let package = Package(
         ]),
         .testTarget(name: "ChatClientTests", dependencies: [
             "ChatClient", "IRCProtocol", "IRCLineCodec", "IRCTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "MediaFormatsTests", dependencies: ["MediaFormats"]),
+        .testTarget(name: "CameraTests", dependencies: ["Camera", "MediaFormats"]),
+        .testTarget(name: "RTSPServerTests", dependencies: [
+            "RTSPServer", "Camera", "MediaFormats",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -3,6 +3,11 @@ import IRCLineCodec
 import IRCProtocol
 import Logging
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Sent down a connection's pipeline when the server shuts down.
 struct IRCServerShutdownEvent: Sendable {}
@@ -120,7 +125,10 @@ final class IRCConnectionHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         session?.logger.debug("connection error", metadata: ["error": "\(error)"])
-        session?.quitReason = session?.quitReason ?? "Connection error"
+        // A peer that vanishes mid-conversation resets the connection: to the room that is just
+        // a dropped connection. Anything else is worth naming.
+        let reset = (error as? IOError).map { [ECONNRESET, EPIPE, ETIMEDOUT].contains($0.errnoCode) } ?? false
+        session?.quitReason = session?.quitReason ?? (reset ? "Connection closed" : "Connection error")
         context.close(promise: nil)
     }
 

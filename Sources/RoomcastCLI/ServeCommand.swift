@@ -1,30 +1,82 @@
 import ArgumentParser
+import Camera
 import ChatCore
 import ChatHistory
+import Foundation
 import IRCServer
 import Logging
+import RTSPServer
 import ServiceLifecycle
-import Foundation
 
-/// `roomcast serve`: the chat server (and, later, the camera and web servers).
+/// `roomcast serve`: the chat server and the camera server in one process.
 public struct ServeCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the Roomcast server: the IRC chat room, storing every room event.",
+        abstract: "Run the Roomcast server: the IRC chat room and the RTSP camera server.",
         discussion: """
-            Stops cleanly on SIGINT (Ctrl-C) or SIGTERM: clients are told, history is flushed.
-            Port 0 picks a free port; the log line says which.
+            Chat: any IRC client connects to --chat-port; every room event is stored in \
+            DATA/history.sqlite. Cameras: each --camera is served at rtsp://HOST:RTSP-PORT/NAME \
+            over UDP, TCP or multicast; who watched when is in DATA/access.log.
+            Stops cleanly on SIGINT (Ctrl-C) or SIGTERM. Port 0 picks a free port; the log says which.
             """
     )
 
     @Option(help: "Address to listen on (0.0.0.0: all IPv4 interfaces, :: for IPv6, 127.0.0.1: this machine only).")
     var host = "0.0.0.0"
 
+    @Option(help: "Data folder: history.sqlite and access.log are kept here (created if missing).")
+    var data = "./roomcast-data"
+
+    @Option(name: .customLong("log-level"), help: "Least important log lines shown on standard error.")
+    var logLevel: Logger.Level = .info
+
+    @OptionGroup(title: "Chat room")
+    var chat: ChatServeOptions
+
+    @OptionGroup(title: "Cameras")
+    var cameras: CameraServeOptions
+
+    public init() {}
+
+    public func run() async throws {
+        bootstrapLogging(logLevel)
+        let logger = Logger(label: "roomcast")
+
+        let store: HistoryStore
+        let accessLog: AccessLog
+        do {
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            store = try HistoryStore(path: data + "/history.sqlite")
+            accessLog = try AccessLog(path: data + "/access.log", logger: logger)
+        } catch {
+            throw ValidationError("Cannot open the data folder \(data): \(error)")
+        }
+        logger.info("data folder opened", metadata: ["history.path": "\(data)/history.sqlite", "access_log.path": "\(data)/access.log"])
+
+        var chatConfiguration = ChatCore.Configuration()
+        chatConfiguration.joinReplayLimit = chat.historyReplay
+        let core = ChatCore(configuration: chatConfiguration, store: store)
+        let ircServer = IRCServer(core: core, configuration: chat.configuration(host: host), logger: logger)
+
+        let cameraList = try cameras.makeCameras(logger: logger)
+        let rtspServer = RTSPServer(cameras: cameraList, configuration: cameras.configuration(host: host),
+                                    accessLog: accessLog, logger: logger)
+
+        // Cameras start before and stop after the RTSP server that feeds from them.
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] =
+            cameraList.map { .init(service: $0) } + [.init(service: rtspServer), .init(service: ircServer)]
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        try store.close()
+        accessLog.close()
+        logger.info("stopped; history and access log closed")
+    }
+}
+
+/// The chat room's options of `roomcast serve`.
+struct ChatServeOptions: ParsableArguments {
     @Option(name: .customLong("chat-port"), help: "IRC port (0 picks a free port).")
     var chatPort = 6667
-
-    @Option(help: "Data folder: history.sqlite is kept here (created if missing).")
-    var data = "./roomcast-data"
 
     @Option(name: .customLong("chat-password"), help: "Require this password (IRC PASS) from chat clients.")
     var chatPassword: String?
@@ -50,36 +102,16 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("history-replay"), help: "Recent messages replayed to a client joining a room (needs the server-time capability).")
     var historyReplay = 20
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: Logger.Level = .info
-
-    public init() {}
-
-    public func validate() throws {
+    func validate() throws {
         guard (0...65535).contains(chatPort) else { throw ValidationError("--chat-port must be 0…65535, not \(chatPort).") }
         guard floodRate >= 0, floodBurst >= 1 else { throw ValidationError("--flood-rate must be ≥ 0 and --flood-burst ≥ 1.") }
         guard maxConnections >= 1, maxConnectionsPerAddress >= 1 else { throw ValidationError("Connection limits must be at least 1.") }
         guard pingInterval > 0 else { throw ValidationError("--ping-interval must be positive.") }
         guard sendQueue >= 1024 else { throw ValidationError("--sendq must be at least 1024 bytes.") }
+        guard historyReplay >= 0 else { throw ValidationError("--history-replay must be 0 or more.") }
     }
 
-    public func run() async throws {
-        bootstrapLogging(logLevel)
-        let logger = Logger(label: "roomcast")
-
-        let store: HistoryStore
-        do {
-            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-            store = try HistoryStore(path: data + "/history.sqlite")
-        } catch {
-            throw ValidationError("Cannot open the data folder \(data): \(error)")
-        }
-        logger.info("history store opened", metadata: ["history.path": "\(data)/history.sqlite"])
-
-        var chatConfiguration = ChatCore.Configuration()
-        chatConfiguration.joinReplayLimit = historyReplay
-        let core = ChatCore(configuration: chatConfiguration, store: store)
-
+    func configuration(host: String) -> IRCServerConfiguration {
         var irc = IRCServerConfiguration()
         irc.host = host
         irc.port = chatPort
@@ -90,15 +122,107 @@ public struct ServeCommand: AsyncParsableCommand {
         irc.floodBurst = floodBurst
         irc.maxSendQueueBytes = sendQueue
         irc.pingInterval = pingInterval
-        let server = IRCServer(core: core, configuration: irc, logger: logger)
+        return irc
+    }
+}
 
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        ))
-        try await group.run()
-        try store.close()
-        logger.info("stopped; history closed")
+/// The camera server's options of `roomcast serve`.
+struct CameraServeOptions: ParsableArguments {
+    @Option(name: .customLong("rtsp-port"), help: "RTSP port (0 picks a free port).")
+    var rtspPort = 8554
+
+    @Option(name: .customLong("camera"), help: ArgumentHelp(
+        "A camera as NAME=SOURCE; repeat for more. SOURCE is pattern[:WxH@FPS] (built-in test scene, default 640x480@25) or ffmpeg:ARGS (ffmpeg input arguments, e.g. 'ffmpeg:-f v4l2 -i /dev/video0').",
+        valueName: "name=source"))
+    var camera: [String] = ["cam=pattern"]
+
+    @Option(name: .customLong("jpeg-quality"), help: "JPEG quality of the built-in pattern camera, 1–100.")
+    var jpegQuality = 80
+
+    @Option(name: .customLong("rtp-port"), help: "The server's RTP port for UDP viewers (even; RTCP uses the next). 0 picks a free pair.")
+    var rtpPort = 8000
+
+    @Option(name: .customLong("max-viewers"), help: "Most camera viewers at once; more get 453.")
+    var maxViewers = 500
+
+    @Option(name: .customLong("session-timeout"), help: "Seconds advertised to viewers as the session timeout; a viewer silent 5 s longer is dropped.")
+    var sessionTimeout = 60
+
+    @Option(name: .customLong("multicast-group"), help: "Multicast group (IPv4) the cameras are sent to for multicast viewers.")
+    var multicastGroup = "239.255.42.42"
+
+    @Option(name: .customLong("multicast-port"), help: "Multicast RTP port of the first camera (RTCP +1; each further camera +2).")
+    var multicastPort = 5004
+
+    @Option(name: .customLong("multicast-ttl"), help: "Multicast time-to-live (1 stays on the local network).")
+    var multicastTTL = 1
+
+    @Option(name: .customLong("multicast-interface"), help: "IPv4 address of the interface to send multicast on (default: the system's choice; 127.0.0.1 keeps it on this machine).")
+    var multicastInterface: String?
+
+    func validate() throws {
+        guard (0...65535).contains(rtspPort) else { throw ValidationError("--rtsp-port must be 0…65535, not \(rtspPort).") }
+        guard rtpPort == 0 || (rtpPort % 2 == 0 && (1024...65534).contains(rtpPort)) else {
+            throw ValidationError("--rtp-port must be an even port from 1024 to 65534 (RTCP uses the next one), or 0.")
+        }
+        guard (1...100).contains(jpegQuality) else { throw ValidationError("--jpeg-quality must be 1…100.") }
+        guard maxViewers >= 1 else { throw ValidationError("--max-viewers must be at least 1.") }
+        guard sessionTimeout >= 5 else { throw ValidationError("--session-timeout must be at least 5 seconds.") }
+        guard multicastGroup.split(separator: ".").first.flatMap({ Int($0) }).map({ (224...239).contains($0) }) == true else {
+            throw ValidationError("--multicast-group must be an IPv4 multicast address (224.0.0.0–239.255.255.255), e.g. 239.255.42.42.")
+        }
+        guard (1024...65534).contains(multicastPort) else { throw ValidationError("--multicast-port must be 1024…65534.") }
+        guard (0...255).contains(multicastTTL) else { throw ValidationError("--multicast-ttl must be 0…255.") }
+        _ = try parsedCameras()
+    }
+
+    /// `NAME=SOURCE` pairs, checked.
+    func parsedCameras() throws -> [(name: String, source: CameraSource)] {
+        var seen: Set<String> = []
+        return try camera.map { item in
+            guard let eq = item.firstIndex(of: "=") else {
+                throw ValidationError("--camera '\(item)': expected NAME=SOURCE, e.g. cam=pattern or door=ffmpeg:-i rtsp://...")
+            }
+            let name = String(item[..<eq])
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), name.allSatisfy(\.isASCII) else {
+                throw ValidationError("--camera '\(item)': the name may hold only letters, digits, '-' and '_'.")
+            }
+            guard seen.insert(name).inserted else { throw ValidationError("--camera: '\(name)' is given twice.") }
+            do {
+                return (name, try CameraSource(parsing: String(item[item.index(after: eq)...])))
+            } catch {
+                throw ValidationError("--camera \(name): \(error)")
+            }
+        }
+    }
+
+    func makeCameras(logger: Logger) throws -> [Camera] {
+        try parsedCameras().map { name, source in
+            let frames: any FrameSource
+            switch source {
+            case .pattern(let width, let height, let fps):
+                frames = PatternSource(width: width, height: height, framesPerSecond: fps, quality: jpegQuality)
+            case .ffmpeg(let arguments):
+                guard FFmpegSource.executable() != nil else {
+                    throw ValidationError("--camera \(name): \(FFmpegSourceError.notInstalled)")
+                }
+                frames = FFmpegSource(inputArguments: arguments, logger: logger)
+            }
+            return Camera(name: name, source: frames, sourceDescription: source.description, logger: logger)
+        }
+    }
+
+    func configuration(host: String) -> RTSPServerConfiguration {
+        var rtsp = RTSPServerConfiguration()
+        rtsp.host = host
+        rtsp.port = rtspPort
+        rtsp.rtpPort = rtpPort
+        rtsp.maxViewers = maxViewers
+        rtsp.sessionTimeout = .seconds(sessionTimeout)
+        rtsp.multicastGroup = multicastGroup
+        rtsp.multicastPort = multicastPort
+        rtsp.multicastTTL = multicastTTL
+        rtsp.multicastInterface = multicastInterface
+        return rtsp
     }
 }

@@ -99,7 +99,7 @@ struct IRCServerLimitTests {
     }
 
     @Test func silentClientsArePingedAndDropped() async throws {
-        try await withIRCServer(configure: { $0.pingInterval = 0.3 }) { port, _ in
+        try await withIRCServer(configure: { $0.pingInterval = 1 }) { port, _ in
             let silent = try await TestIRCClient.registered(port: port, nick: "silent")
             let ping = try await silent.waitFor("PING") { $0.command == "PING" }
             #expect(!ping.parameters.isEmpty)
@@ -108,7 +108,7 @@ struct IRCServerLimitTests {
             try await silent.waitForClose()
 
             let lively = try await TestIRCClient.registered(port: port, nick: "lively")
-            for _ in 0..<4 {
+            for _ in 0..<3 {
                 let ping = try await lively.waitFor("PING") { $0.command == "PING" }
                 try await lively.send("PONG :\(ping.parameters.last!)")
             }

@@ -94,7 +94,8 @@ final class RoomcastProcess: Sendable {
 
     /// Starts `roomcast serve` on free loopback ports and returns it with its chat port.
     static func serve(data: URL, extra: [String] = []) async throws -> (RoomcastProcess, Int) {
-        let server = try RoomcastProcess(["serve", "--host", "127.0.0.1", "--chat-port", "0", "--data", data.path, "--flood-rate", "0"] + extra)
+        let server = try RoomcastProcess(["serve", "--host", "127.0.0.1", "--chat-port", "0", "--rtsp-port", "0", "--rtp-port", "0",
+                                          "--data", data.path, "--flood-rate", "0"] + extra)
         var port: Int?
         try await server.waitFor("listening log line") { _, err in
             port = err.firstMatch(of: /irc\.port=(\d+)/).flatMap { Int($0.1) }

@@ -1,0 +1,247 @@
+import Camera
+import Logging
+import MediaFormats
+import NIOCore
+import Synchronization
+
+/// The UDP sockets a stream sends from.
+struct StreamSockets: Sendable {
+    /// The server's RTP socket (even port), which sends unicast RTP.
+    var rtp: any Channel
+    /// The server's RTCP socket (odd port), which sends reports and receives receiver reports.
+    var rtcp: any Channel
+    /// The multicast sender and the camera's group addresses, if multicast is set up.
+    var multicast: (channel: any Channel, rtp: SocketAddress, rtcp: SocketAddress, ttl: Int)?
+}
+
+/// One camera's RTP stream: subscribes to the camera while anyone plays, packetizes each frame
+/// once and hands the same packets to every viewer: per viewer for UDP and TCP, once in total
+/// for multicast.
+final class RTSPStream: Sendable {
+    let camera: Camera
+    let ssrc: UInt32
+    let sockets: StreamSockets
+    private let maxQueuedTCPBytes: Int
+    private let logger: Logger
+
+    private struct State {
+        var packetizer: RTPJPEGPacketizer
+        var subscription: CameraSubscription?
+        var viewers: [String: ViewerSession] = [:]
+        var multicastViewers = 0
+        var multicastFrames = 0
+        var multicastBytes = 0
+    }
+    private let state: Mutex<State>
+    private let timestampBase: UInt32
+    private let uptimeBase: UInt64
+
+    init(camera: Camera, sockets: StreamSockets, maxQueuedTCPBytes: Int, logger: Logger) {
+        self.camera = camera
+        self.sockets = sockets
+        self.maxQueuedTCPBytes = maxQueuedTCPBytes
+        self.logger = logger
+        self.ssrc = UInt32.random(in: 1...UInt32.max)
+        self.timestampBase = UInt32.random(in: 0...UInt32.max)
+        self.uptimeBase = CameraClock.uptimeNanoseconds()
+        self.state = Mutex(State(packetizer: RTPJPEGPacketizer(ssrc: ssrc, initialSequence: UInt16.random(in: 0...UInt16.max))))
+    }
+
+    /// The 90 kHz RTP timestamp of a monotonic instant.
+    func rtpTimestamp(uptime: UInt64) -> UInt32 {
+        // Nanoseconds to 90 kHz ticks; fits 64 bits for decades of uptime.
+        timestampBase &+ UInt32(truncatingIfNeeded: (uptime &- uptimeBase) * 9 / 100_000)
+    }
+
+    /// The sequence number and timestamp the next packet will carry (for RTP-Info).
+    var nextPacketInfo: (sequence: UInt16, timestamp: UInt32) {
+        let sequence = state.withLock { $0.packetizer.nextSequenceNumber }
+        return (sequence, rtpTimestamp(uptime: CameraClock.uptimeNanoseconds()))
+    }
+
+    /// Starts sending to a session (PLAY).
+    func startSending(to session: ViewerSession) {
+        let subscribe = state.withLock { state -> Bool in
+            guard state.viewers[session.id] == nil else { return false }
+            state.viewers[session.id] = session
+            if case .multicast = session.output {
+                state.multicastViewers += 1
+                let base = (state.multicastFrames, state.multicastBytes)
+                session.counters.withLock { $0.multicastBase = base }
+            }
+            session.counters.withLock { $0.playing = true }
+            return state.subscription == nil
+        }
+        if subscribe {
+            let subscription = camera.subscribe { [weak self] frame in self?.send(frame) }
+            state.withLock { $0.subscription = subscription }
+        }
+    }
+
+    /// Stops sending to a session (PAUSE, TEARDOWN, timeout, disconnect).
+    func stopSending(to session: ViewerSession) {
+        let subscription = state.withLock { state -> CameraSubscription? in
+            guard state.viewers.removeValue(forKey: session.id) != nil else { return nil }
+            if case .multicast = session.output {
+                state.multicastViewers -= 1
+                let (frames, bytes) = (state.multicastFrames, state.multicastBytes)
+                session.counters.withLock { counters in
+                    if let base = counters.multicastBase {
+                        counters.frames += frames - base.frames
+                        counters.bytes += bytes - base.bytes
+                    }
+                    counters.multicastBase = nil
+                }
+            }
+            session.counters.withLock { $0.playing = false }
+            guard state.viewers.isEmpty, let subscription = state.subscription else { return nil }
+            state.subscription = nil
+            return subscription
+        }
+        subscription?.cancel()
+    }
+
+    /// Packetizes a frame once and sends it to every playing viewer.
+    private func send(_ frame: CameraFrame) {
+        let timestamp = rtpTimestamp(uptime: frame.captureUptime)
+        let (packets, viewers, multicast) = state.withLock { state -> ([ByteBuffer], [ViewerSession], Bool) in
+            guard let raw = try? state.packetizer.packetize(frame.image, timestamp: timestamp) else { return ([], [], false) }
+            let buffers = raw.map { ByteBuffer(bytes: $0) }
+            let multicast = state.multicastViewers > 0
+            if multicast {
+                state.multicastFrames += 1
+                state.multicastBytes += raw.reduce(0) { $0 + $1.count }
+            }
+            return (buffers, Array(state.viewers.values), multicast)
+        }
+        guard !packets.isEmpty else {
+            logger.warning("frame cannot be sent as RTP/JPEG (size or format)", metadata: ["camera.frame": "\(frame.number)"])
+            return
+        }
+        let frameBytes = packets.reduce(0) { $0 + $1.readableBytes }
+
+        var udpTargets: [(ViewerSession, SocketAddress)] = []
+        for viewer in viewers {
+            switch viewer.output {
+            case .udp(let rtp, _):
+                udpTargets.append((viewer, rtp))
+            case .tcp(let channel, let rtpChannel, _):
+                Self.sendInterleaved(packets, channel: rtpChannel, on: channel, to: viewer, frameBytes: frameBytes)
+            case .multicast:
+                break
+            }
+        }
+        if !udpTargets.isEmpty {
+            let channel = sockets.rtp
+            let udpTargets = udpTargets
+            channel.eventLoop.execute {
+                for (viewer, address) in udpTargets {
+                    guard channel.isWritable else {
+                        viewer.counters.withLock { $0.framesDropped += 1 }
+                        continue
+                    }
+                    for packet in packets {
+                        channel.write(AddressedEnvelope(remoteAddress: address, data: packet), promise: nil)
+                    }
+                    viewer.counters.withLock {
+                        $0.frames += 1
+                        $0.bytes += frameBytes
+                    }
+                }
+                channel.flush()
+            }
+        }
+        if multicast, let group = sockets.multicast {
+            let channel = group.channel
+            let address = group.rtp
+            channel.eventLoop.execute {
+                for packet in packets {
+                    channel.write(AddressedEnvelope(remoteAddress: address, data: packet), promise: nil)
+                }
+                channel.flush()
+            }
+        }
+    }
+
+    /// Writes a whole frame to a TCP viewer, or drops the whole frame when the viewer is behind.
+    private static func sendInterleaved(_ packets: [ByteBuffer], channel id: UInt8, on channel: any Channel,
+                                        to viewer: ViewerSession, frameBytes: Int) {
+        channel.eventLoop.execute {
+            guard channel.isActive else { return }
+            guard channel.isWritable else {
+                viewer.counters.withLock { $0.framesDropped += 1 }
+                return
+            }
+            for packet in packets {
+                channel.write(Self.interleave(packet, channel: id, allocator: channel.allocator), promise: nil)
+            }
+            channel.flush()
+            viewer.counters.withLock {
+                $0.frames += 1
+                $0.bytes += frameBytes
+            }
+        }
+    }
+
+    /// `$`, channel, 16-bit length, packet.
+    static func interleave(_ packet: ByteBuffer, channel: UInt8, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var framed = allocator.buffer(capacity: packet.readableBytes + 4)
+        framed.writeInteger(UInt8(ascii: "$"))
+        framed.writeInteger(channel)
+        framed.writeInteger(UInt16(packet.readableBytes))
+        framed.writeImmutableBuffer(packet)
+        return framed
+    }
+
+    // MARK: RTCP
+
+    /// Sends an RTCP sender report to every playing viewer (and once to the multicast group).
+    func sendSenderReports() {
+        let (packetCount, octetCount, viewers, multicast) = state.withLock {
+            ($0.packetizer.packetCount, $0.packetizer.octetCount, Array($0.viewers.values), $0.multicastViewers > 0)
+        }
+        guard !viewers.isEmpty else { return }
+        let report = RTCPSenderReport(
+            ssrc: ssrc, ntpTimestamp: NTPTime.from(unixMilliseconds: CameraClock.wallMilliseconds()),
+            rtpTimestamp: rtpTimestamp(uptime: CameraClock.uptimeNanoseconds()),
+            packetCount: packetCount, octetCount: octetCount, reportBlocks: [])
+        let compound = ByteBuffer(bytes: RTCPCompound.senderReport(report, cname: "roomcast-\(camera.name)"))
+        sendRTCP(compound, to: viewers, multicast: multicast)
+    }
+
+    /// Sends RTCP BYE to one session (on teardown or shutdown).
+    func sendBye(to session: ViewerSession, reason: String) {
+        let bye = ByteBuffer(bytes: RTCPCompound.bye(ssrc: ssrc, reason: reason))
+        switch session.output {
+        case .udp(_, let rtcp):
+            sockets.rtcp.writeAndFlush(AddressedEnvelope(remoteAddress: rtcp, data: bye), promise: nil)
+        case .tcp(let channel, _, let rtcpChannel):
+            channel.writeAndFlush(Self.interleave(bye, channel: rtcpChannel, allocator: channel.allocator), promise: nil)
+        case .multicast:
+            break   // the group keeps going for the other viewers; BYE goes to it at shutdown
+        }
+    }
+
+    /// Sends RTCP BYE to the multicast group (shutdown).
+    func sendMulticastBye(reason: String) {
+        guard let group = sockets.multicast else { return }
+        let bye = ByteBuffer(bytes: RTCPCompound.bye(ssrc: ssrc, reason: reason))
+        group.channel.writeAndFlush(AddressedEnvelope(remoteAddress: group.rtcp, data: bye), promise: nil)
+    }
+
+    private func sendRTCP(_ packet: ByteBuffer, to viewers: [ViewerSession], multicast: Bool) {
+        for viewer in viewers {
+            switch viewer.output {
+            case .udp(_, let rtcp):
+                sockets.rtcp.writeAndFlush(AddressedEnvelope(remoteAddress: rtcp, data: packet), promise: nil)
+            case .tcp(let channel, _, let rtcpChannel):
+                channel.writeAndFlush(Self.interleave(packet, channel: rtcpChannel, allocator: channel.allocator), promise: nil)
+            case .multicast:
+                break
+            }
+        }
+        if multicast, let group = sockets.multicast {
+            group.channel.writeAndFlush(AddressedEnvelope(remoteAddress: group.rtcp, data: packet), promise: nil)
+        }
+    }
+}

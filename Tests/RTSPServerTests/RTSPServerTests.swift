@@ -1,0 +1,147 @@
+import Camera
+import Foundation
+import MediaFormats
+import NIOCore
+@testable import RTSPServer
+import Testing
+
+@Suite(.timeLimit(.minutes(2)))
+struct RTSPServerTests {
+    static func udpTransport(_ receiver: TestRTPReceiver) -> (String, String) {
+        ("Transport", "RTP/AVP;unicast;client_port=\(receiver.port)-\(receiver.port + 1)")
+    }
+
+    @Test func optionsAndDescribe() async throws {
+        try await withRTSPServer { ports, _ in
+            let client = try await TestRTSPClient.connect(port: ports.rtsp)
+            let options = try await client.request("OPTIONS", "*")
+            #expect(options.statusCode == 200)
+            #expect(options.headers["Public"] == "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER")
+            #expect(options.cseq == "1")
+
+            let describe = try await client.request("DESCRIBE", "/cam", [("Accept", "application/sdp")])
+            #expect(describe.statusCode == 200)
+            #expect(describe.headers["Content-Type"] == "application/sdp")
+            #expect(describe.headers["Content-Base"] == "rtsp://127.0.0.1:\(ports.rtsp)/cam/")
+            let sdp = String(decoding: describe.body, as: UTF8.self)
+            #expect(sdp.contains("m=video 0 RTP/AVP 26\r\n"))
+            #expect(sdp.contains("a=rtpmap:26 JPEG/90000\r\n"))
+            #expect(sdp.contains("a=control:trackID=0\r\n"))
+            #expect(Int(describe.headers["Content-Length"] ?? "") == describe.body.count)
+        }
+    }
+
+    @Test func errorsAreAnsweredNotCrashedOn() async throws {
+        try await withRTSPServer(configure: { $0.maxViewers = 1 }) { ports, _ in
+            let client = try await TestRTSPClient.connect(port: ports.rtsp)
+            #expect(try await client.request("DESCRIBE", "/nope").statusCode == 404)
+            #expect(try await client.request("SETUP", "/nope/trackID=0", [("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")]).statusCode == 404)
+            #expect(try await client.request("PLAY", "/cam", [("Session", "doesnotexist1")]).statusCode == 454)
+            #expect(try await client.request("TEARDOWN", "/cam", [("Session", "doesnotexist1")]).statusCode == 454)
+            #expect(try await client.request("SETUP", "/cam/trackID=0", [("Transport", "RTP/SAVP;unicast;client_port=1-2")]).statusCode == 461)
+            #expect(try await client.request("SETUP", "/cam/trackID=0").statusCode == 461)
+            #expect(try await client.request("RECORD", "/cam").statusCode == 405)
+            #expect(try await client.request("FLY", "/cam").statusCode == 501)
+            let first = try await client.request("SETUP", "/cam/trackID=0", [("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")])
+            #expect(first.statusCode == 200)
+            let other = try await TestRTSPClient.connect(port: ports.rtsp)
+            #expect(try await other.request("SETUP", "/cam/trackID=0", [("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")]).statusCode == 453)
+
+            // Garbage gets 400 and the connection is closed; the server carries on.
+            let garbage = try await TestRTSPClient.connect(port: ports.rtsp)
+            try await garbage.send(Array("THIS IS NOT RTSP\r\n\r\n".utf8))
+            try await eventually("400 and close") { garbage.isClosed }
+            #expect(garbage.responses.first?.statusCode == 400)
+
+            let huge = try await TestRTSPClient.connect(port: ports.rtsp)
+            try await huge.send(Array(("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nX: " + String(repeating: "a", count: 20_000)).utf8))
+            try await eventually("oversized request refused") { huge.isClosed }
+            #expect(huge.responses.first?.statusCode == 400)
+
+            let version = try await TestRTSPClient.connect(port: ports.rtsp)
+            try await version.send(Array("OPTIONS * RTSP/2.0\r\nCSeq: 1\r\n\r\n".utf8))
+            try await eventually("505") { version.isClosed }
+            #expect(version.responses.first?.statusCode == 505)
+
+            #expect(try await client.request("OPTIONS", "*").statusCode == 200)
+        }
+    }
+
+    @Test func udpUnicastDeliversWholeFrames() async throws {
+        try await withRTSPServer { ports, _ in
+            let client = try await TestRTSPClient.connect(port: ports.rtsp)
+            let receiver = try await TestRTPReceiver.unicast()
+            let setup = try await client.request("SETUP", "/cam/trackID=0", [Self.udpTransport(receiver)])
+            #expect(setup.statusCode == 200)
+            let transport = try #require(setup.headers["Transport"])
+            #expect(transport.hasPrefix("RTP/AVP;unicast;client_port=\(receiver.port)-\(receiver.port + 1);server_port=\(ports.rtp)-\(ports.rtcp);ssrc="))
+            let session = try #require(setup.headers["Session"])
+            #expect(session.hasSuffix(";timeout=60"))
+            let id = String(session.prefix { $0 != ";" })
+            let play = try await client.request("PLAY", "/cam/", [("Session", id)])
+            #expect(play.statusCode == 200)
+            #expect(play.headers["RTP-Info"]?.hasPrefix("url=rtsp://127.0.0.1:\(ports.rtsp)/cam/trackID=0;seq=") == true)
+
+            try await eventually("25 frames") { receiver.frames().count >= 25 }
+            let frames = receiver.frames()
+            #expect(frames.allSatisfy { $0.width == 320 && $0.height == 240 })
+            #expect(frames.allSatisfy { (try? JPEGImage(parsing: $0.jpeg)) != nil })
+            // 90 kHz timestamps 1/25 s apart (a stall on a busy machine may reset the schedule once or twice).
+            let steps = zip(frames, frames.dropFirst()).map { Int($1.timestamp &- $0.timestamp) }
+            #expect(steps.filter { $0 == 3600 }.count >= steps.count - 2, "\(steps)")
+            #expect(steps.allSatisfy { $0 > 0 })
+            #expect(receiver.packets.allSatisfy { $0.count <= 12 + 1400 })
+
+            try await eventually("a sender report", timeout: .seconds(8)) { !receiver.rtcpReceived.isEmpty }
+            let teardown = try await client.request("TEARDOWN", "/cam", [("Session", id)])
+            #expect(teardown.statusCode == 200)
+            try await eventually("BYE") {
+                receiver.rtcpReceived.contains { (try? RTCPPacket.parseCompound($0))?.contains { if case .bye = $0 { true } else { false } } == true }
+            }
+            let count = receiver.packets.count
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(receiver.packets.count <= count + 45)   // at most one frame in flight after TEARDOWN
+        }
+    }
+
+    @Test func tcpInterleavedDeliversWholeFrames() async throws {
+        try await withRTSPServer { ports, _ in
+            let client = try await TestRTSPClient.connect(port: ports.rtsp)
+            let setup = try await client.request("SETUP", "/cam/trackID=0", [("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")])
+            #expect(setup.headers["Transport"]?.hasPrefix("RTP/AVP/TCP;unicast;interleaved=0-1") == true)
+            let id = String(try #require(setup.headers["Session"]).prefix { $0 != ";" })
+            #expect(try await client.request("PLAY", "/cam", [("Session", id)]).statusCode == 200)
+            try await eventually("10 frames") { client.interleavedFrames().count >= 10 }
+            #expect(client.interleavedFrames().allSatisfy { $0.width == 320 && $0.height == 240 })
+            // Requests still work on a connection carrying video.
+            #expect(try await client.request("GET_PARAMETER", "/cam", [("Session", id)]).statusCode == 200)
+        }
+    }
+
+    @Test func multicastIsSentOnceWhateverTheViewerCount() async throws {
+        try await withRTSPServer { ports, _ in
+            let first = try await TestRTSPClient.connect(port: ports.rtsp)
+            let second = try await TestRTSPClient.connect(port: ports.rtsp)
+            var group: (address: String, port: Int)?
+            var ids: [String] = []
+            for client in [first, second] {
+                let setup = try await client.request("SETUP", "/cam/trackID=0", [("Transport", "RTP/AVP;multicast")])
+                #expect(setup.statusCode == 200)
+                let transport = try RTSPTransport(parsing: try #require(setup.headers["Transport"]))
+                #expect(transport.delivery == .multicast)
+                #expect(transport.ttl == 1)
+                group = (try #require(transport.destination), Int(try #require(transport.port).lowerBound))
+                ids.append(String(try #require(setup.headers["Session"]).prefix { $0 != ";" }))
+            }
+            let receiver = try await TestRTPReceiver.multicast(group: group!.address, port: group!.port)
+            for (client, id) in zip([first, second], ids) {
+                #expect(try await client.request("PLAY", "/cam", [("Session", id)]).statusCode == 200)
+            }
+            try await eventually("multicast frames") { receiver.frames().count >= 10 }
+            // Two viewers, but each packet arrives once: sequence numbers never repeat.
+            let sequences = receiver.packets.compactMap { try? RTPHeader.parse($0).0.sequenceNumber }
+            #expect(Set(sequences).count == sequences.count)
+            await receiver.close()
+        }
+    }
+}
