@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(name: "roomcast", dependencies: ["RoomcastCLI"]),
 
         // Loopback helpers for tests: a raw IRC client and a server runner.
-        .target(name: "IRCTestSupport", dependencies: [
+        .target(name: "RoomcastTestSupport", dependencies: [
             "IRCServer", "IRCLineCodec", "ChatHistory", "ChatCore", "IRCProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -85,12 +85,12 @@ let package = Package(
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
         .testTarget(name: "ChatHistoryTests", dependencies: ["ChatHistory"]),
         .testTarget(name: "IRCServerTests", dependencies: [
-            "IRCServer", "ChatHistory", "IRCTestSupport",
+            "IRCServer", "ChatHistory", "RoomcastTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "ChatClientTests", dependencies: [
-            "ChatClient", "IRCProtocol", "IRCLineCodec", "IRCTestSupport",
+            "ChatClient", "IRCProtocol", "IRCLineCodec", "RoomcastTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
@@ -101,6 +101,6 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "RoomcastCLITests", dependencies: ["RoomcastCLI", "IRCTestSupport", "roomcast"]),
+        .testTarget(name: "RoomcastCLITests", dependencies: ["RoomcastCLI", "RoomcastTestSupport", "roomcast"]),
     ]
 )

@@ -173,7 +173,11 @@ struct CameraServeOptions: ParsableArguments {
         }
         guard (1024...65534).contains(multicastPort) else { throw ValidationError("--multicast-port must be 1024…65534.") }
         guard (0...255).contains(multicastTTL) else { throw ValidationError("--multicast-ttl must be 0…255.") }
-        _ = try parsedCameras()
+        for (name, source) in try parsedCameras() {
+            if case .ffmpeg = source, FFmpegSource.executable() == nil {
+                throw ValidationError("--camera \(name): \(FFmpegSourceError.notInstalled)")
+            }
+        }
     }
 
     /// `NAME=SOURCE` pairs, checked.
@@ -203,9 +207,6 @@ struct CameraServeOptions: ParsableArguments {
             case .pattern(let width, let height, let fps):
                 frames = PatternSource(width: width, height: height, framesPerSecond: fps, quality: jpegQuality)
             case .ffmpeg(let arguments):
-                guard FFmpegSource.executable() != nil else {
-                    throw ValidationError("--camera \(name): \(FFmpegSourceError.notInstalled)")
-                }
                 frames = FFmpegSource(inputArguments: arguments, logger: logger)
             }
             return Camera(name: name, source: frames, sourceDescription: source.description, logger: logger)

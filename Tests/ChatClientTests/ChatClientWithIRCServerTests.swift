@@ -1,6 +1,6 @@
 import ChatClient
 import Foundation
-import IRCTestSupport
+import RoomcastTestSupport
 import Testing
 
 /// Two Chatters talking through the real Roomcast IRC server.

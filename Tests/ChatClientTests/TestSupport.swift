@@ -1,7 +1,7 @@
 @testable import ChatClient
 import Foundation
 import IRCLineCodec
-import IRCTestSupport
+import RoomcastTestSupport
 import IRCProtocol
 import NIOCore
 import NIOPosix

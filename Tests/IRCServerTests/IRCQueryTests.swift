@@ -1,5 +1,5 @@
 import IRCProtocol
-import IRCTestSupport
+import RoomcastTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(1)))

@@ -1,7 +1,7 @@
 import ChatCore
 import IRCProtocol
 @testable import IRCServer
-import IRCTestSupport
+import RoomcastTestSupport
 import NIOCore
 import NIOPosix
 import Testing

@@ -1,6 +1,6 @@
 import ChatCore
 import ChatHistory
-import IRCTestSupport
+import RoomcastTestSupport
 import IRCProtocol
 @testable import IRCServer
 import NIOCore

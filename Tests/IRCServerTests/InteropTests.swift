@@ -1,31 +1,20 @@
 import Foundation
-import IRCTestSupport
+import RoomcastTestSupport
 import Testing
 
-/// External programs the interop tests drive. Under CI (`ROOMCAST_REQUIRE_INTEROP=1`) a
-/// missing one fails the test; elsewhere the test is skipped with the reason.
 enum InteropTools {
-    static let required = ProcessInfo.processInfo.environment["ROOMCAST_REQUIRE_INTEROP"] == "1"
+    static let required = ExternalTool.required
 
     /// Whether `python3 -c "import irc"` works.
-    static let pythonIRC: Bool = (try? run(["python3", "-c", "import irc.client"]).status) == 0
-
-    /// Runs a command and returns its exit status and standard output.
-    static func run(_ arguments: [String], timeout: TimeInterval = 60) throws -> (status: Int32, output: String) {
+    static let pythonIRC: Bool = {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
+        process.arguments = ["python3", "-c", "import irc.client"]
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { process.terminate() }
+        guard (try? process.run()) != nil else { return false }
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
+        return process.terminationStatus == 0
+    }()
 
     static func path(_ relative: String) -> String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(relative).path
@@ -42,7 +31,7 @@ struct InteropTests {
         }
         try await withIRCServer { port, _ in
             let script = InteropTools.path("Interop/irc_peer.py")
-            let result = try InteropTools.run(["python3", script, String(port)])
+            let result = await ExternalTool.run(["python3", script, String(port)])
             #expect(result.status == 0)
             let json = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "output: \(result.output)")
             #expect(json["ok"] as? Bool == true, "\(json)")

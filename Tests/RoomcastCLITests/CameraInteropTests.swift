@@ -1,39 +1,29 @@
 import Foundation
+import RoomcastTestSupport
 import Testing
 
-/// Real RTSP clients (ffmpeg, ffprobe) against `roomcast serve`.
+/// Which real RTSP clients this machine has.
 enum Tools {
-    static let required = ProcessInfo.processInfo.environment["ROOMCAST_REQUIRE_INTEROP"] == "1"
-
-    static func installed(_ name: String) -> Bool {
-        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-            .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
-    }
-
-    static let ffmpeg = installed("ffmpeg") && installed("ffprobe")
+    static let required = ExternalTool.required
+    static let ffmpeg = ExternalTool.installed("ffmpeg") && ExternalTool.installed("ffprobe")
+    static let gstreamer = ExternalTool.installed("gst-launch-1.0")
     /// Whether this machine lets us make a network namespace (root, unshare and ip present).
-    static let namespaces: Bool = installed("unshare") && installed("ip") && run(["unshare", "--net", "true"]).status == 0
-
-    /// Runs a command to completion (with a time limit) and returns its status and output.
-    static func run(_ arguments: [String], timeout: TimeInterval = 60) -> (status: Int32, output: String, errors: String) {
+    static let namespaces: Bool = {
+        guard ExternalTool.installed("unshare"), ExternalTool.installed("ip") else { return false }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return (-1, "", "cannot start \(arguments[0])") }
-        let timer = DispatchWorkItem { process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.arguments = ["unshare", "--net", "true"]
+        guard (try? process.run()) != nil else { return false }
         process.waitUntilExit()
-        timer.cancel()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+        return process.terminationStatus == 0
+    }()
+
+    static func run(_ arguments: [String]) async -> ExternalTool.Result {
+        await ExternalTool.run(arguments)
     }
 }
 
+/// Real RTSP clients (ffmpeg, ffprobe, GStreamer) against `roomcast serve`.
 @Suite(.timeLimit(.minutes(3)))
 struct CameraInteropTests {
     @Test(.enabled(if: Tools.ffmpeg || Tools.required, "ffmpeg/ffprobe are not installed (apt-get install ffmpeg)"))
@@ -43,11 +33,11 @@ struct CameraInteropTests {
             return
         }
         let data = try RoomcastProcess.temporaryDirectory()
-        let rtsp = Int.random(in: 20_000...30_000)
-        let (server, _) = try await RoomcastProcess.serve(data: data, extra: ["--rtsp-port", String(rtsp), "--rtp-port", "0"])
+        let (server, _) = try await RoomcastProcess.serve(data: data)
+        let rtsp = try #require(server.loggedPort("rtsp.port"))
         let url = "rtsp://127.0.0.1:\(rtsp)/cam"
         for transport in ["udp", "tcp"] {
-            let result = Tools.run(["ffmpeg", "-nostdin", "-v", "warning", "-rtsp_transport", transport, "-i", url,
+            let result = await Tools.run(["ffmpeg", "-nostdin", "-v", "warning", "-rtsp_transport", transport, "-i", url,
                                     "-frames:v", "50", "-f", "framemd5", "-"])
             #expect(result.status == 0, "\(transport): \(result.errors)")
             #expect(result.errors.isEmpty, "ffmpeg over \(transport) said: \(result.errors)")
@@ -55,7 +45,7 @@ struct CameraInteropTests {
             #expect(frames.count == 50, "\(transport)")
             #expect(Set(frames.map { $0.split(separator: ",").last }).count == 50, "every frame differs: the picture is live")
         }
-        let probe = Tools.run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name,width,height",
+        let probe = await Tools.run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name,width,height",
                                "-of", "csv=p=0", url])
         #expect(probe.output.trimmingCharacters(in: .whitespacesAndNewlines) == "mjpeg,640,480")
         server.signal(SIGTERM)
@@ -66,6 +56,27 @@ struct CameraInteropTests {
         #expect(lines.filter { $0.contains("\"event\":\"join\"") }.count == 3)
         #expect(lines.filter { $0.contains("\"reason\":\"teardown\"") }.count == 3)
         #expect(lines.allSatisfy { $0.contains("\"user_agent\":\"Lavf") })
+    }
+
+    @Test(.enabled(if: Tools.gstreamer || Tools.required, "GStreamer is not installed (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-good)"))
+    func gstreamerRTSPSourceDecodesOverUDPAndTCP() async throws {
+        guard Tools.gstreamer else {
+            Issue.record("ROOMCAST_REQUIRE_INTEROP=1 but gst-launch-1.0 is missing")
+            return
+        }
+        let data = try RoomcastProcess.temporaryDirectory()
+        let (server, _) = try await RoomcastProcess.serve(data: data)
+        let rtsp = try #require(server.loggedPort("rtsp.port"))
+        for protocols in ["udp", "tcp"] {
+            // rtpjpegdepay rebuilds each JPEG from our RFC 2435 packets; jpegdec must decode all 50.
+            let result = await Tools.run(["gst-launch-1.0", "-q", "rtspsrc", "location=rtsp://127.0.0.1:\(rtsp)/cam", "protocols=\(protocols)",
+                                    "!", "rtpjpegdepay", "!", "jpegdec", "!", "fakesink", "num-buffers=50", "sync=false"])
+            #expect(result.status == 0, "\(protocols): \(result.errors) \(result.output)")
+        }
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+        let log = try String(contentsOf: data.appendingPathComponent("access.log"), encoding: .utf8)
+        #expect(log.split(separator: "\n").filter { $0.contains("\"user_agent\":\"GStreamer") && $0.contains("\"event\":\"leave\"") }.count == 2)
     }
 
     @Test(.enabled(if: (Tools.ffmpeg && Tools.namespaces) || Tools.required,
@@ -92,7 +103,7 @@ struct CameraInteropTests {
             wait $pid
             exit $status
             """
-        let result = Tools.run(["unshare", "--net", "bash", "-c", script, "multicast", RoomcastProcess.executable.path, data.path])
+        let result = await Tools.run(["unshare", "--net", "bash", "-c", script, "multicast", RoomcastProcess.executable.path, data.path])
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.errors.isEmpty, "ffmpeg said: \(result.errors)")
         let frames = try String(contentsOf: data.appendingPathComponent("frames.txt"), encoding: .utf8)

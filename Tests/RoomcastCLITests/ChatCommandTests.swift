@@ -1,5 +1,5 @@
 import Foundation
-import IRCTestSupport
+import RoomcastTestSupport
 import Testing
 
 /// `roomcast chat` run as a process: what a user sees and what its transcript holds, for every

@@ -1,5 +1,5 @@
 import Foundation
-import IRCTestSupport
+import RoomcastTestSupport
 import Synchronization
 
 /// The built `roomcast` executable run as a child process, as a user would run it.
@@ -18,10 +18,11 @@ final class RoomcastProcess: Sendable {
     private let captured = Output()
 
     /// Starts `roomcast ARGUMENTS` in `directory`.
-    init(_ arguments: [String], in directory: URL? = nil) throws {
+    init(_ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws {
         process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         if let directory { process.currentDirectoryURL = directory }
         let outPipe = Pipe(), errPipe = Pipe()
         process.standardInput = stdinPipe
@@ -92,15 +93,21 @@ final class RoomcastProcess: Sendable {
         return url
     }
 
-    /// Starts `roomcast serve` on free loopback ports and returns it with its chat port.
+    /// A port the server logged as `KEY=N` (e.g. `rtsp.port`).
+    func loggedPort(_ key: String) -> Int? {
+        standardError.split(separator: "\n").lazy.compactMap { line -> Int? in
+            guard let range = line.range(of: key + "=") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }.first
+    }
+
+    /// Starts `roomcast serve` on free loopback ports and returns it with its chat port
+    /// (once both the chat and the camera server are listening).
     static func serve(data: URL, extra: [String] = []) async throws -> (RoomcastProcess, Int) {
+        // Multicast stays on the loopback interface: tests send nothing off this machine.
         let server = try RoomcastProcess(["serve", "--host", "127.0.0.1", "--chat-port", "0", "--rtsp-port", "0", "--rtp-port", "0",
-                                          "--data", data.path, "--flood-rate", "0"] + extra)
-        var port: Int?
-        try await server.waitFor("listening log line") { _, err in
-            port = err.firstMatch(of: /irc\.port=(\d+)/).flatMap { Int($0.1) }
-            return port != nil
-        }
-        return (server, port!)
+                                          "--multicast-interface", "127.0.0.1", "--data", data.path, "--flood-rate", "0"] + extra)
+        try await server.waitFor("listening log lines") { _, err in err.contains("irc.port=") && err.contains("rtsp.port=") }
+        return (server, server.loggedPort("irc.port")!)
     }
 }

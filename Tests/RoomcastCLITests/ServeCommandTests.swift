@@ -1,5 +1,5 @@
 import Foundation
-import IRCTestSupport
+import RoomcastTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(2)))
@@ -56,6 +56,15 @@ struct ServeCommandTests {
         #expect(try await badData.waitForExit() != 0)
         #expect(badData.standardError.contains("Cannot open the data folder"))
 
+        let badCamera = try RoomcastProcess(["serve", "--chat-port", "0", "--camera", "cam=pattern:641x480"])
+        #expect(try await badCamera.waitForExit() != 0)
+        #expect(badCamera.standardError.contains("multiple of 8"))
+
+        let noFFmpeg = try RoomcastProcess(["serve", "--chat-port", "0", "--rtsp-port", "0", "--camera", "door=ffmpeg:-i clip.mp4",
+                                            "--data", file.deletingLastPathComponent().path + "/nf"], environment: ["PATH": "/nonexistent"])
+        #expect(try await noFFmpeg.waitForExit() != 0)
+        #expect(noFFmpeg.standardError.contains("ffmpeg is not installed"))
+
         let noHistory = try RoomcastProcess(["history", "--data", "/nonexistent/roomcast"])
         #expect(try await noHistory.waitForExit() != 0)
         #expect(noHistory.standardError.contains("no history"))
@@ -64,7 +73,8 @@ struct ServeCommandTests {
     @Test func portInUseIsReported() async throws {
         let data = try RoomcastProcess.temporaryDirectory()
         let (first, port) = try await RoomcastProcess.serve(data: data)
-        let second = try RoomcastProcess(["serve", "--host", "127.0.0.1", "--chat-port", String(port), "--data", data.path + "/second"])
+        let second = try RoomcastProcess(["serve", "--host", "127.0.0.1", "--chat-port", String(port), "--rtsp-port", "0", "--rtp-port", "0",
+                                          "--data", data.path + "/second"])
         #expect(try await second.waitForExit() != 0)
         #expect(second.standardError.lowercased().contains("address already in use"))
         first.signal(SIGTERM)
