@@ -154,7 +154,7 @@ final class RTSPConnectionHandler: ChannelInboundHandler {
 
     private func setup(_ request: RTSPRequest, context: ChannelHandlerContext) -> RTSPResponse {
         guard let stream = stream(for: request) else { return RTSPResponse(statusCode: 404) }
-        if sessionID(request) != nil { return RTSPResponse(statusCode: 459) }   // one track: one SETUP per session
+        if sessionID(request) != nil { return RTSPResponse(statusCode: 455) }   // one track: one SETUP per session
         guard let header = request.headers["Transport"], let offered = try? RTSPTransport.parseList(header) else {
             return RTSPResponse(statusCode: 461)
         }
@@ -235,6 +235,7 @@ final class RTSPConnectionHandler: ChannelInboundHandler {
             return RTSPResponse(statusCode: 454)
         }
         session.touch()
+        guard session.counters.withLock({ $0.playing }) else { return RTSPResponse(statusCode: 455) }
         stream.stopSending(to: session)
         var response = RTSPResponse(statusCode: 200)
         response.headers["Session"] = session.id

@@ -44,6 +44,10 @@ struct RTSPServerTests {
             #expect(try await client.request("FLY", "/cam").statusCode == 501)
             let first = try await client.request("SETUP", "/cam/trackID=0", [("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")])
             #expect(first.statusCode == 200)
+            let firstID = String(try #require(first.headers["Session"]).prefix { $0 != ";" })
+            #expect(try await client.request("PAUSE", "/cam", [("Session", firstID)]).statusCode == 455)   // not playing
+            #expect(try await client.request("SETUP", "/cam/trackID=0", [("Transport", "RTP/AVP/TCP;unicast;interleaved=2-3"),
+                                                                         ("Session", firstID)]).statusCode == 455)
             let other = try await TestRTSPClient.connect(port: ports.rtsp)
             #expect(try await other.request("SETUP", "/cam/trackID=0", [("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")]).statusCode == 453)
 
