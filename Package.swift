@@ -58,8 +58,17 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // The viewer side of the camera: an RTSP/RTP receiving client (UDP, TCP, multicast).
+        // roomcast watch: RTSP client, segmented recorder, receiver statistics.
+        .target(name: "Viewer", dependencies: [
+            "MediaFormats",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], exclude: ["README.md"]),
         .target(name: "RoomcastCLI", dependencies: [
-            "IRCServer", "ChatClient", "ChatHistory", "ChatCore", "IRCProtocol", "RTSPServer", "Camera",
+            "IRCServer", "ChatClient", "ChatHistory", "ChatCore", "IRCProtocol", "RTSPServer", "Camera", "Viewer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -68,7 +77,7 @@ let package = Package(
 
         // Loopback helpers for tests: a raw IRC client and a server runner.
         .target(name: "RoomcastTestSupport", dependencies: [
-            "IRCServer", "IRCLineCodec", "ChatHistory", "ChatCore", "IRCProtocol",
+            "IRCServer", "IRCLineCodec", "ChatHistory", "ChatCore", "IRCProtocol", "RTSPServer", "Camera",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -97,9 +106,16 @@ let package = Package(
         .testTarget(name: "MediaFormatsTests", dependencies: ["MediaFormats"]),
         .testTarget(name: "CameraTests", dependencies: ["Camera", "MediaFormats"]),
         .testTarget(name: "RTSPServerTests", dependencies: [
-            "RTSPServer", "Camera", "MediaFormats",
+            "RTSPServer", "Camera", "MediaFormats", "RoomcastTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "ViewerTests", dependencies: [
+            "Viewer", "RTSPServer", "Camera", "MediaFormats", "RoomcastTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "RoomcastCLITests", dependencies: ["RoomcastCLI", "RoomcastTestSupport", "roomcast"]),
     ]

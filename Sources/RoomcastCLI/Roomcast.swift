@@ -8,9 +8,10 @@ public struct Roomcast: AsyncParsableCommand {
         abstract: "A self-hosted LAN chat room (IRC) and silent camera monitor.",
         discussion: """
             Run `roomcast serve` on one machine; join from `roomcast chat` or any IRC client \
-            (irssi, weechat, HexChat). Every room event is kept in DATA/history.sqlite.
+            (irssi, weechat, HexChat), watch its cameras with `roomcast watch`, ffplay, VLC or \
+            GStreamer. Every room event is kept in DATA/history.sqlite.
             """,
-        subcommands: [ServeCommand.self, ChatCommand.self, HistoryCommand.self]
+        subcommands: [ServeCommand.self, ChatCommand.self, HistoryCommand.self, WatchCommand.self]
     )
 
     public init() {}

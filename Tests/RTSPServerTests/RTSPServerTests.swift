@@ -3,6 +3,7 @@ import Foundation
 import MediaFormats
 import NIOCore
 @testable import RTSPServer
+import RoomcastTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(2)))
