@@ -79,7 +79,11 @@ public final class AccessLog: Sendable {
     public func record(_ entry: Entry) {
         if let handle, var line = try? encoder.encode(entry) {
             line.append(UInt8(ascii: "\n"))
-            handle.write(line)
+            do {
+                try handle.write(contentsOf: line)
+            } catch {
+                logger.error("cannot write the access log", metadata: ["error": "\(error)"])
+            }
         }
         var text = "viewer \(entry.event): \(entry.camera) \(entry.client):\(entry.clientPort) over \(entry.transport)"
         if let reason = entry.reason {

@@ -222,6 +222,9 @@ final class RTSPConnectionHandler: ChannelInboundHandler {
         }
         session.touch()
         stream.startSending(to: session)
+        // A sender report at once, not in up to 5 s: it maps RTP time to the wall clock, which
+        // viewers need to show latency and to sync.
+        stream.sendSenderReport(to: session)
         let next = stream.nextPacketInfo
         var response = RTSPResponse(statusCode: 200)
         response.headers["Session"] = RTSPSessionHeader(id: session.id, timeout: Int(server.configuration.sessionTimeout.components.seconds)).serialize()

@@ -197,16 +197,23 @@ final class RTSPStream: Sendable {
 
     /// Sends an RTCP sender report to every playing viewer (and once to the multicast group).
     func sendSenderReports() {
-        let (packetCount, octetCount, viewers, multicast) = state.withLock {
-            ($0.packetizer.packetCount, $0.packetizer.octetCount, Array($0.viewers.values), $0.multicastViewers > 0)
-        }
+        let (viewers, multicast) = state.withLock { (Array($0.viewers.values), $0.multicastViewers > 0) }
         guard !viewers.isEmpty else { return }
-        let report = RTCPSenderReport(
+        let compound = ByteBuffer(bytes: RTCPCompound.senderReport(makeSenderReport(), cname: "roomcast-\(camera.name)"))
+        sendRTCP(compound, to: viewers, multicast: multicast)
+    }
+
+    /// Sends an RTCP sender report to one session (when it starts playing).
+    func sendSenderReport(to session: ViewerSession) {
+        sendRTCP(ByteBuffer(bytes: RTCPCompound.senderReport(makeSenderReport(), cname: "roomcast-\(camera.name)")), to: [session], multicast: false)
+    }
+
+    private func makeSenderReport() -> RTCPSenderReport {
+        let (packetCount, octetCount) = state.withLock { ($0.packetizer.packetCount, $0.packetizer.octetCount) }
+        return RTCPSenderReport(
             ssrc: ssrc, ntpTimestamp: NTPTime.from(unixMilliseconds: CameraClock.wallMilliseconds()),
             rtpTimestamp: rtpTimestamp(uptime: CameraClock.uptimeNanoseconds()),
             packetCount: packetCount, octetCount: octetCount, reportBlocks: [])
-        let compound = ByteBuffer(bytes: RTCPCompound.senderReport(report, cname: "roomcast-\(camera.name)"))
-        sendRTCP(compound, to: viewers, multicast: multicast)
     }
 
     /// Sends RTCP BYE to one session (on teardown or shutdown).

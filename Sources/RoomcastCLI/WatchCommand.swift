@@ -113,6 +113,7 @@ struct WatchDisplay: Sendable {
     }
 
     private func write(_ text: String, to handle: FileHandle) {
-        handle.write(Data(text.utf8))
+        // A closed pipe (`roomcast watch … | head`) must not stop the recording.
+        try? handle.write(contentsOf: Data(text.utf8))
     }
 }

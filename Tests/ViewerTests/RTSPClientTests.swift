@@ -24,9 +24,11 @@ struct RTSPClientTests {
             #expect(client.framerate == 25)
             #expect(client.serverDescription.contains("Roomcast/0.1"), "\(client.serverDescription)")
 
-            // The server sends a sender report every 5 s, so one comes within 7 s.
+            // The server sends a sender report on PLAY and every 5 s; our first receiver report
+            // goes out after a second, so stay at least two.
+            let start = ContinuousClock.now
             let received = await collect(client, timeout: .seconds(7)) {
-                $0.packets >= 25 && $0.frames.count >= 10 && !$0.senderReports.isEmpty
+                $0.packets >= 25 && $0.frames.count >= 10 && !$0.senderReports.isEmpty && ContinuousClock.now - start > .seconds(2)
             }
             #expect(received.packets >= 25, "\(transport)")
             #expect(received.frames.count >= 10, "\(transport)")
