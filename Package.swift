@@ -50,9 +50,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], exclude: ["README.md"]),
+        // SwiftNIO framing for RTSP (messages and interleaved packets), shared by server and client.
+        .target(name: "RTSPFrameCodec", dependencies: ["MediaFormats", .product(name: "NIOCore", package: "swift-nio")]),
         // The RTSP server: sessions, UDP/multicast/TCP senders, RTCP, access log.
         .target(name: "RTSPServer", dependencies: [
-            "MediaFormats", "Camera",
+            "MediaFormats", "Camera", "RTSPFrameCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -61,7 +63,7 @@ let package = Package(
         // The viewer side of the camera: an RTSP/RTP receiving client (UDP, TCP, multicast).
         // roomcast watch: RTSP client, segmented recorder, receiver statistics.
         .target(name: "Viewer", dependencies: [
-            "MediaFormats",
+            "MediaFormats", "RTSPFrameCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -106,12 +108,12 @@ let package = Package(
         .testTarget(name: "MediaFormatsTests", dependencies: ["MediaFormats"]),
         .testTarget(name: "CameraTests", dependencies: ["Camera", "MediaFormats"]),
         .testTarget(name: "RTSPServerTests", dependencies: [
-            "RTSPServer", "Camera", "MediaFormats", "RoomcastTestSupport",
+            "RTSPServer", "Camera", "MediaFormats", "RoomcastTestSupport", "RTSPFrameCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "ViewerTests", dependencies: [
-            "Viewer", "RTSPServer", "Camera", "MediaFormats", "RoomcastTestSupport",
+            "Viewer", "RTSPServer", "Camera", "MediaFormats", "RoomcastTestSupport", "RTSPFrameCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -2,27 +2,7 @@ import Camera
 import Logging
 import MediaFormats
 import NIOCore
-
-/// Frames an RTSP connection's bytes into messages and interleaved packets (server and client side).
-struct RTSPFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = RTSPFrame
-    var parser: RTSPFrameParser
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        // The parser keeps the bytes, so hand on every frame they complete now: once the buffer
-        // is empty, ByteToMessageHandler will not call again until more bytes arrive.
-        parser.append(buffer.readableBytesView)
-        buffer.moveReaderIndex(to: buffer.writerIndex)
-        while let frame = try parser.next() {
-            context.fireChannelRead(wrapInboundOut(frame))
-        }
-        return .needMoreData
-    }
-
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        try decode(context: context, buffer: &buffer)
-    }
-}
+import RTSPFrameCodec
 
 /// One RTSP connection: answers requests, creates and ends the sessions it set up, and takes
 /// RTCP that arrives interleaved.

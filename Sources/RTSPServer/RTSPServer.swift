@@ -3,6 +3,7 @@ import Logging
 import MediaFormats
 import NIOCore
 import NIOPosix
+import RTSPFrameCodec
 import ServiceLifecycle
 
 /// The camera server, run as a `Service`: RTSP over TCP, RTP/RTCP over UDP unicast and

@@ -8,6 +8,7 @@ import Darwin
 import Logging
 import MediaFormats
 import NIOCore
+import RTSPFrameCodec
 import NIOPosix
 import Synchronization
 
@@ -37,7 +38,7 @@ final class RTSPClientConnection: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handlers: [any ChannelHandler] = [
-                            ByteToMessageHandler(RTSPClientFrameDecoder(parser: RTSPFrameParser())),
+                            ByteToMessageHandler(RTSPFrameDecoder()),
                             RTSPClientConnectionHandler(logger: logger, onInterleaved: onInterleaved, onClose: onClose),
                         ]
                         try channel.pipeline.syncOperations.addHandlers(handlers)

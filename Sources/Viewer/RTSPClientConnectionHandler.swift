@@ -1,28 +1,7 @@
 import Logging
 import MediaFormats
 import NIOCore
-
-/// Frames the bytes of an RTSP connection into responses, server requests and interleaved packets.
-///
-/// The parser keeps the bytes it is given, so each call hands on every frame they complete:
-/// once the buffer is empty, `ByteToMessageHandler` does not call again until more bytes arrive.
-struct RTSPClientFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = RTSPFrame
-    var parser: RTSPFrameParser
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        parser.append(buffer.readableBytesView)
-        buffer.moveReaderIndex(to: buffer.writerIndex)
-        while let frame = try parser.next() {
-            context.fireChannelRead(wrapInboundOut(frame))
-        }
-        return .needMoreData
-    }
-
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        try decode(context: context, buffer: &buffer)
-    }
-}
+import RTSPFrameCodec
 
 /// What the client writes on its RTSP connection.
 enum RTSPClientOutbound: Sendable {

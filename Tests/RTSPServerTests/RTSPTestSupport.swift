@@ -2,6 +2,7 @@ import Camera
 import Logging
 import MediaFormats
 import NIOCore
+import RTSPFrameCodec
 import NIOPosix
 @testable import RTSPServer
 import ServiceLifecycle
@@ -46,7 +47,7 @@ final class TestRTSPClient: Sendable {
             .channelOption(.socketOption(.so_rcvbuf), value: receiveBuffer)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RTSPFrameDecoder(parser: RTSPFrameParser())))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RTSPFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(collector)
                 }
             }

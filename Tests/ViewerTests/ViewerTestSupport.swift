@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MediaFormats
 import NIOCore
+import RTSPFrameCodec
 import NIOPosix
 import RoomcastTestSupport
 import RTSPServer
@@ -129,7 +130,7 @@ final class ScriptedRTSPServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RTSPClientFrameDecoder(parser: RTSPFrameParser())))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RTSPFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(Handler(server: server))
                 }
             }
