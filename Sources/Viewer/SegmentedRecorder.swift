@@ -119,6 +119,9 @@ public final class SegmentedRecorder {
             try current.handle.synchronize()
             try current.handle.close()
         } catch {
+            // The file still plays up to its last whole cluster: list it.
+            try? current.handle.close()
+            finishedFiles.append(current.path)
             throw .writeFailed(current.path, (error as NSError).localizedDescription)
         }
         finishedFiles.append(current.path)

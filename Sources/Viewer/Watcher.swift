@@ -176,8 +176,7 @@ public final class Watcher: Service {
                                 try recorder.write(frame, time: time)
                                 statistics.framesRecorded += 1
                             } catch {
-                                failure = error
-                                output(.message("stopping: \(error)"))
+                                failure = error   // reported once, as the run's error
                                 stopping = true
                                 ended = "recording failed"
                             }
@@ -211,7 +210,6 @@ public final class Watcher: Service {
                     try recorder.finishSegment()
                 } catch {
                     failure = failure ?? error
-                    output(.message("\(error)"))
                     stopping = true
                 }
                 if !stopping && !timeIsUp() {

@@ -50,6 +50,41 @@ struct WatchCommandTests {
         try await server.waitForExit()
     }
 
+    @Test(.enabled(if: (Tools.ffmpeg && Tools.namespaces) || Tools.required,
+                   "needs ffprobe and permission to make a mount namespace (unshare, as root)"))
+    func aFullDiskStopsCleanlyAndKeepsWhatWasWritten() async throws {
+        guard Tools.ffmpeg, Tools.namespaces else {
+            Issue.record("ROOMCAST_REQUIRE_INTEROP=1 but ffprobe or namespaces are not available")
+            return
+        }
+        let data = try RoomcastProcess.temporaryDirectory()
+        let (server, _) = try await RoomcastProcess.serve(data: data)
+        let url = "rtsp://127.0.0.1:\(try #require(server.loggedPort("rtsp.port")))/cam"
+        let disk = data.appendingPathComponent("small-disk").path
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        // A 400 KB disk of its own, in a private mount namespace, fills within a second or two.
+        let script = """
+            mount -t tmpfs -o size=400k tmpfs "$3"
+            "$1" watch "$2" --out "$3" --for 20s --stats-json >"$4/out" 2>"$4/err"
+            status=$?
+            ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$3"/*.mkv >"$4/frames" 2>/dev/null
+            exit $status
+            """
+        let started = ContinuousClock.now
+        let result = await Tools.run(["unshare", "--mount", "bash", "-c", script, "disk-full", RoomcastProcess.executable.path, url, disk, data.path])
+        #expect(result.status == 1)
+        #expect(ContinuousClock.now - started < .seconds(15), "it stops when the disk is full, not at --for")
+        let errors = try String(contentsOf: data.appendingPathComponent("err"), encoding: .utf8)
+        #expect(errors.contains("space"), "\(errors)")
+        #expect(errors.components(separatedBy: "failed").count == 2, "said once: \(errors)")
+        let output = try String(contentsOf: data.appendingPathComponent("out"), encoding: .utf8)
+        #expect(output.contains("\"summary\""))
+        let frames = try String(contentsOf: data.appendingPathComponent("frames"), encoding: .utf8)
+        #expect((Int(frames.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 1, "the cut file still plays: \(frames)")
+        server.signal(SIGTERM)
+        try await server.waitForExit()
+    }
+
     @Test func refusesAnUnwritableFolderAndBadOptionsBeforeStarting() async throws {
         let folder = try RoomcastProcess(["watch", "rtsp://127.0.0.1:9/cam", "--out", "/proc/roomcast-recordings"])
         #expect(try await folder.waitForExit() != 0)
