@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.2.0"),
     ],
     targets: [
         // Pure IRC wire format: messages, tags, parser, encoder, numerics, casemapping.
@@ -69,8 +71,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], exclude: ["README.md"]),
+        // The browser side: Hummingbird routes, MJPEG, WebSocket chat bridge, JSON API, static page.
+        .target(name: "WebUI", dependencies: [
+            "ChatCore", "ChatHistory", "Camera", "RTSPServer", "MediaFormats",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], resources: [.copy("Static")]),
         .target(name: "RoomcastCLI", dependencies: [
-            "IRCServer", "ChatClient", "ChatHistory", "ChatCore", "IRCProtocol", "RTSPServer", "Camera", "Viewer",
+            "IRCServer", "ChatClient", "ChatHistory", "ChatCore", "IRCProtocol", "RTSPServer", "Camera", "Viewer", "WebUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -117,6 +127,13 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .testTarget(name: "WebUITests", dependencies: [
+            "WebUI", "ChatCore", "ChatHistory", "Camera", "RTSPServer", "RoomcastTestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "RoomcastCLITests", dependencies: ["RoomcastCLI", "RoomcastTestSupport", "roomcast"]),

@@ -45,6 +45,27 @@ public final class AccessLog: Sendable {
         /// On leave: the viewer's last reported jitter in milliseconds.
         public var jitterMs: Double?
 
+        /// Creates an entry; the figures after `userAgent` are for leave events.
+        public init(time: String, event: String, camera: String, client: String, clientPort: Int, session: String,
+                    transport: String, userAgent: String, reason: String? = nil, durationSeconds: Double? = nil,
+                    frames: Int? = nil, bytes: Int? = nil, framesDropped: Int? = nil, loss: Double? = nil, jitterMs: Double? = nil) {
+            self.time = time
+            self.event = event
+            self.camera = camera
+            self.client = client
+            self.clientPort = clientPort
+            self.session = session
+            self.transport = transport
+            self.userAgent = userAgent
+            self.reason = reason
+            self.durationSeconds = durationSeconds
+            self.frames = frames
+            self.bytes = bytes
+            self.framesDropped = framesDropped
+            self.loss = loss
+            self.jitterMs = jitterMs
+        }
+
         enum CodingKeys: String, CodingKey {
             case time, event, camera, client, clientPort = "client_port", session, transport, userAgent = "user_agent",
                  reason, durationSeconds = "duration_s", frames, bytes, framesDropped = "frames_dropped", loss, jitterMs = "jitter_ms"
@@ -54,9 +75,11 @@ public final class AccessLog: Sendable {
     private let handle: FileHandle?
     private let logger: Logger
     private let encoder: JSONEncoder
+    private let recent: Mutex<RecentEntries>
 
     /// Appends to the file at `path` (created if missing); nil logs only to `logger`.
-    public init(path: String?, logger: Logger) throws {
+    /// The last `recentCapacity` entries are also kept in memory for ``recentEntries(limit:)``.
+    public init(path: String?, logger: Logger, recentCapacity: Int = 500) throws {
         if let path {
             if !FileManager.default.fileExists(atPath: path) {
                 guard FileManager.default.createFile(atPath: path, contents: nil) else {
@@ -73,10 +96,12 @@ public final class AccessLog: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         self.encoder = encoder
+        self.recent = Mutex(RecentEntries(capacity: recentCapacity))
     }
 
     /// Records an event.
     public func record(_ entry: Entry) {
+        recent.withLock { $0.append(entry) }
         if let handle, var line = try? encoder.encode(entry) {
             line.append(UInt8(ascii: "\n"))
             do {
@@ -94,6 +119,11 @@ public final class AccessLog: Sendable {
         logger.info("\(text)", metadata: ["rtsp.session": "\(entry.session)", "user_agent": "\(entry.userAgent)"])
     }
 
+    /// The newest `limit` recorded entries (at most the in-memory capacity), oldest first.
+    public func recentEntries(limit: Int) -> [Entry] {
+        recent.withLock { $0.newest(limit) }
+    }
+
     /// ISO 8601 UTC time with milliseconds, as the log writes it.
     public static func timestamp(milliseconds: Int64) -> String {
         Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
@@ -103,6 +133,34 @@ public final class AccessLog: Sendable {
     public func close() {
         try? handle?.synchronize()
         try? handle?.close()
+    }
+}
+
+/// A fixed-size ring of the newest entries: memory stays bounded however long the server runs.
+struct RecentEntries {
+    private var storage: [AccessLog.Entry] = []
+    private var next = 0
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 0)
+        storage.reserveCapacity(self.capacity)
+    }
+
+    mutating func append(_ entry: AccessLog.Entry) {
+        guard capacity > 0 else { return }
+        if storage.count < capacity {
+            storage.append(entry)
+        } else {
+            storage[next] = entry
+        }
+        next = (next + 1) % capacity
+    }
+
+    /// The newest `limit` entries, oldest first.
+    func newest(_ limit: Int) -> [AccessLog.Entry] {
+        let ordered = storage.count < capacity ? storage : Array(storage[next...] + storage[..<next])
+        return Array(ordered.suffix(max(limit, 0)))
     }
 }
 

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import RTSPFrameCodec
 import ServiceLifecycle
+import Synchronization
 
 /// The camera server, run as a `Service`: RTSP over TCP, RTP/RTCP over UDP unicast and
 /// multicast and interleaved in TCP, one task per viewer session, an access log.
@@ -25,6 +26,8 @@ public final class RTSPServer: Service {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let onBound: @Sendable (BoundPorts) -> Void
+    /// The running server's shared state, for ``currentViewers()``; nil before `run()` and after it ends.
+    let runningContext = Mutex<RTSPServerContext?>(nil)
 
     /// Creates a server for `cameras`; `onBound` learns the ports once they are bound.
     public init(cameras: [Camera], configuration: RTSPServerConfiguration, accessLog: AccessLog,
@@ -58,6 +61,8 @@ public final class RTSPServer: Service {
                                         serverPorts: (rtp.localAddress?.port ?? 0, rtcp.localAddress?.port ?? 0),
                                         newSessions: sessionsContinuation)
         try await rtcp.pipeline.addHandler(RTCPReceiveHandler(server: context))
+        runningContext.withLock { $0 = context }
+        defer { runningContext.withLock { $0 = nil } }
 
         let queued = max(configuration.maxQueuedBytesPerTCPViewer, 64 * 1024)
         let maxRequestBytes = configuration.maxRequestBytes

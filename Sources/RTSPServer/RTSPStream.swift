@@ -59,6 +59,11 @@ final class RTSPStream: Sendable {
         return (sequence, rtpTimestamp(uptime: CameraClock.uptimeNanoseconds()))
     }
 
+    /// Frames and bytes sent to the multicast group so far (to count a multicast viewer's share live).
+    var multicastTotals: (frames: Int, bytes: Int) {
+        state.withLock { ($0.multicastFrames, $0.multicastBytes) }
+    }
+
     /// Starts sending to a session (PLAY).
     func startSending(to session: ViewerSession) {
         let subscribe = state.withLock { state -> Bool in

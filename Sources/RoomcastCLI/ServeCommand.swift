@@ -7,6 +7,7 @@ import IRCServer
 import Logging
 import RTSPServer
 import ServiceLifecycle
+import WebUI
 
 /// `roomcast serve`: the chat server and the camera server in one process.
 public struct ServeCommand: AsyncParsableCommand {
@@ -36,7 +37,14 @@ public struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Cameras")
     var cameras: CameraServeOptions
 
+    @Option(name: .customLong("http-port"), help: "Web UI port: chat, live cameras, history and viewers in the browser (0 picks a free port).")
+    var httpPort = 8080
+
     public init() {}
+
+    public func validate() throws {
+        guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be 0…65535, not \(httpPort).") }
+    }
 
     public func run() async throws {
         bootstrapLogging(logLevel)
@@ -62,9 +70,17 @@ public struct ServeCommand: AsyncParsableCommand {
         let rtspServer = RTSPServer(cameras: cameraList, configuration: cameras.configuration(host: host),
                                     accessLog: accessLog, logger: logger)
 
-        // Cameras start before and stop after the RTSP server that feeds from them.
+        var web = WebServer.Configuration()
+        web.host = host
+        web.port = httpPort
+        web.chatPassword = chat.chatPassword
+        let webServer = WebServer(configuration: web,
+                                  dependencies: .init(core: core, history: store, cameras: cameraList, accessLog: accessLog, rtspServer: rtspServer),
+                                  logger: logger)
+
+        // Cameras start before and stop after the servers that feed from them.
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
-            cameraList.map { .init(service: $0) } + [.init(service: rtspServer), .init(service: ircServer)]
+            cameraList.map { .init(service: $0) } + [.init(service: rtspServer), .init(service: ircServer), .init(service: webServer)]
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try store.close()

@@ -105,9 +105,11 @@ final class RoomcastProcess: Sendable {
     /// (once both the chat and the camera server are listening).
     static func serve(data: URL, extra: [String] = []) async throws -> (RoomcastProcess, Int) {
         // Multicast stays on the loopback interface: tests send nothing off this machine.
-        let server = try RoomcastProcess(["serve", "--host", "127.0.0.1", "--chat-port", "0", "--rtsp-port", "0", "--rtp-port", "0",
+        let server = try RoomcastProcess(["serve", "--host", "127.0.0.1", "--chat-port", "0", "--rtsp-port", "0", "--rtp-port", "0", "--http-port", "0",
                                           "--multicast-interface", "127.0.0.1", "--data", data.path, "--flood-rate", "0"] + extra)
-        try await server.waitFor("listening log lines") { _, err in err.contains("irc.port=") && err.contains("rtsp.port=") }
+        try await server.waitFor("listening log lines") { _, err in
+            err.contains("irc.port=") && err.contains("rtsp.port=") && err.contains("http.port=")
+        }
         return (server, server.loggedPort("irc.port")!)
     }
 }

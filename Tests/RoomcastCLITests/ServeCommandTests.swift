@@ -60,7 +60,7 @@ struct ServeCommandTests {
         #expect(try await badCamera.waitForExit() != 0)
         #expect(badCamera.standardError.contains("multiple of 8"))
 
-        let noFFmpeg = try RoomcastProcess(["serve", "--chat-port", "0", "--rtsp-port", "0", "--camera", "door=ffmpeg:-i clip.mp4",
+        let noFFmpeg = try RoomcastProcess(["serve", "--chat-port", "0", "--rtsp-port", "0", "--http-port", "0", "--camera", "door=ffmpeg:-i clip.mp4",
                                             "--data", file.deletingLastPathComponent().path + "/nf"], environment: ["PATH": "/nonexistent"])
         #expect(try await noFFmpeg.waitForExit() != 0)
         #expect(noFFmpeg.standardError.contains("ffmpeg is not installed"))
@@ -73,7 +73,7 @@ struct ServeCommandTests {
     @Test func portInUseIsReported() async throws {
         let data = try RoomcastProcess.temporaryDirectory()
         let (first, port) = try await RoomcastProcess.serve(data: data)
-        let second = try RoomcastProcess(["serve", "--host", "127.0.0.1", "--chat-port", String(port), "--rtsp-port", "0", "--rtp-port", "0",
+        let second = try RoomcastProcess(["serve", "--host", "127.0.0.1", "--chat-port", String(port), "--rtsp-port", "0", "--rtp-port", "0", "--http-port", "0",
                                           "--data", data.path + "/second"])
         #expect(try await second.waitForExit() != 0)
         #expect(second.standardError.lowercased().contains("address already in use"))
