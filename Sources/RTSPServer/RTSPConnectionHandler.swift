@@ -203,8 +203,9 @@ final class RTSPConnectionHandler: ChannelInboundHandler {
         session.touch()
         stream.startSending(to: session)
         // A sender report at once, not in up to 5 s: it maps RTP time to the wall clock, which
-        // viewers need to show latency and to sync.
-        stream.sendSenderReport(to: session)
+        // viewers need to show latency and to sync. On the next tick, so that over TCP it
+        // follows this PLAY response instead of preceding it.
+        channel?.eventLoop.execute { stream.sendSenderReport(to: session) }
         let next = stream.nextPacketInfo
         var response = RTSPResponse(statusCode: 200)
         response.headers["Session"] = RTSPSessionHeader(id: session.id, timeout: Int(server.configuration.sessionTimeout.components.seconds)).serialize()

@@ -4,6 +4,16 @@ import Hummingbird
 import RTSPServer
 
 /// `GET /api/rooms`: one room.
+/// A camera in `/api/cameras`.
+struct APICamera: Codable, Equatable {
+    var name: String
+    var source: String
+    var fps: Double
+    var running: Bool
+    var mjpeg: String
+    var rtspPath: String
+}
+
 struct APIRoom: Codable, Equatable {
     var name: String
     var members: Int

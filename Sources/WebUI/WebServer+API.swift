@@ -12,6 +12,14 @@ extension WebServer {
     func addAPIRoutes<Context: RequestContext>(to router: Router<Context>) {
         let api = router.group("api")
 
+        // GET /api/cameras → [{"name", "source", "fps", "running", "mjpeg", "rtspPath"}]
+        api.get("cameras") { _, _ in
+            APIResponse.json(self.dependencies.cameras.map {
+                APICamera(name: $0.name, source: $0.sourceDescription, fps: $0.framesPerSecond, running: $0.latestFrame != nil,
+                          mjpeg: "/cameras/\($0.name).mjpeg", rtspPath: "/\($0.name)")
+            })
+        }
+
         // GET /api/rooms → [{"name", "members", "topic"}]
         api.get("rooms") { _, _ in
             APIResponse.json(self.dependencies.core.rooms().map { APIRoom(name: $0.name, members: $0.memberCount, topic: $0.topic) })

@@ -61,6 +61,14 @@ struct APIRoutesTests {
         }
     }
 
+    @Test func camerasAreListed() async throws {
+        try await fixture.application().test(.router) { client async throws in
+            let cameras = try await get(client, "/api/cameras", as: [APICamera].self)
+            #expect(cameras.map(\.name) == fixture.cameras.map(\.name))
+            #expect(cameras.allSatisfy { $0.mjpeg == "/cameras/\($0.name).mjpeg" && $0.fps > 0 })
+        }
+    }
+
     @Test func membersOfARoomWithOrWithoutItsHash() async throws {
         try await fixture.application().test(.router) { client async throws in
             let expected = [APIMember(nick: "alice", user: "~alice", host: "192.168.1.5"), APIMember(nick: "bob", user: "~bob", host: "192.168.1.3")]

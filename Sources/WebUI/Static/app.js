@@ -812,9 +812,22 @@
   }
 
   function loadCameras() {
-    // The API does not list cameras yet, so the page shows `cam`, `roomcast serve`'s default
-    // camera. When it does (say /api/cameras), fill state.cameras from it here: with more than
-    // one, a picker appears.
+    // The server lists its cameras; with more than one, a picker appears. Until the list
+    // arrives (or if it cannot be had), the page shows `cam`, `roomcast serve`'s default.
+    fetch('/api/cameras')
+      .then((response) => (response.ok ? response.json() : []))
+      .then((cameras) => {
+        const names = Array.isArray(cameras) ? cameras.map((camera) => camera.name).filter(Boolean) : [];
+        if (names.length > 0) {
+          state.cameras = names;
+          showCameraList();
+        }
+      })
+      .catch(() => {});
+    showCameraList();
+  }
+
+  function showCameraList() {
     const select = $('camera-select');
     select.replaceChildren(...state.cameras.map((name) => {
       const option = document.createElement('option');
