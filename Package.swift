@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "RTSPFrameCodec", dependencies: ["MediaFormats", .product(name: "NIOCore", package: "swift-nio")]),
         // The RTSP server: sessions, UDP/multicast/TCP senders, RTCP, access log.
         .target(name: "RTSPServer", dependencies: [
-            "MediaFormats", "Camera", "RTSPFrameCodec",
+            "MediaFormats", "Camera", "RTSPFrameCodec", "IRCProtocol",   // IRCTime: exact ISO 8601 ms
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -65,7 +65,7 @@ let package = Package(
         // The viewer side of the camera: an RTSP/RTP receiving client (UDP, TCP, multicast).
         // roomcast watch: RTSP client, segmented recorder, receiver statistics.
         .target(name: "Viewer", dependencies: [
-            "MediaFormats", "RTSPFrameCodec",
+            "MediaFormats", "RTSPFrameCodec", "IRCProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -73,7 +73,7 @@ let package = Package(
         ], exclude: ["README.md"]),
         // The browser side: Hummingbird routes, MJPEG, WebSocket chat bridge, JSON API, static page.
         .target(name: "WebUI", dependencies: [
-            "ChatCore", "ChatHistory", "Camera", "RTSPServer", "MediaFormats",
+            "ChatCore", "ChatHistory", "IRCProtocol", "Camera", "RTSPServer", "MediaFormats",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "Logging", package: "swift-log"),
@@ -130,7 +130,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "WebUITests", dependencies: [
-            "WebUI", "ChatCore", "ChatHistory", "Camera", "RTSPServer", "RoomcastTestSupport",
+            "WebUI", "ChatCore", "ChatHistory", "Camera", "RTSPServer", "RoomcastTestSupport", "IRCProtocol",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -1,4 +1,5 @@
 import Foundation
+import IRCProtocol
 import Logging
 import Synchronization
 
@@ -126,7 +127,9 @@ public final class AccessLog: Sendable {
 
     /// ISO 8601 UTC time with milliseconds, as the log writes it.
     public static func timestamp(milliseconds: Int64) -> String {
-        Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        // Integer arithmetic: Foundation's ISO 8601 style goes through a Double and prints
+        // .123 as .122. The format is the one IRC's server-time uses.
+        IRCTime.format(milliseconds: milliseconds)
     }
 
     /// Flushes and closes the file.

@@ -1,4 +1,5 @@
 import Foundation
+import IRCProtocol
 import Logging
 import MediaFormats
 import ServiceLifecycle
@@ -242,7 +243,7 @@ public final class Watcher: Service {
     }
 
     static func isoNow() -> String {
-        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        IRCTime.format(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
     }
 
     static func nanoseconds(_ duration: Duration) -> UInt64 {

@@ -1,3 +1,4 @@
+import IRCProtocol
 import ChatCore
 import Foundation
 
@@ -75,7 +76,7 @@ enum WebChatRequest: Equatable, Sendable {
         case "history":
             var before: Int64?
             if let text = wire.before {
-                guard let time = WebChatTime.parse(text) else {
+                guard let time = IRCTime.parse(text) else {
                     throw Invalid(message: "\"before\" must be an ISO 8601 time such as 2026-11-21T10:00:00.000Z")
                 }
                 before = time
@@ -139,7 +140,7 @@ enum WebChatReply {
 
     private static func addFields(of event: ChatEvent, to json: inout WebChatJSON) {
         json.add("id", event.id)
-        json.add("time", WebChatTime.format(milliseconds: event.time))
+        json.add("time", IRCTime.format(milliseconds: event.time))
         json.add("kind", event.kind.rawValue)
         json.add("room", event.room)
         json.add("sender", event.sender)

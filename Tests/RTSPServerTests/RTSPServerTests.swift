@@ -150,3 +150,11 @@ struct RTSPServerTests {
         }
     }
 }
+
+struct AccessLogTimeTests {
+    @Test(arguments: [(Int64(1_795_255_200_123), "2026-11-21T10:00:00.123Z"), (1_795_255_200_001, "2026-11-21T10:00:00.001Z"),
+                      (1_795_255_259_999, "2026-11-21T10:00:59.999Z")])
+    func timesKeepEveryMillisecond(_ ms: Int64, _ text: String) {
+        #expect(AccessLog.timestamp(milliseconds: ms) == text)
+    }
+}

@@ -1,3 +1,4 @@
+import IRCProtocol
 import Camera
 import ChatCore
 import ChatHistory
@@ -424,9 +425,9 @@ struct WebChatMemberTests {
         #expect(object["text"] as? String == "@bob hi")
         #expect(object["recipients"] as? [String] == ["bob"])
         #expect(object["target"] == nil)
-        #expect(WebChatTime.parse("2025-11-21T10:00:00.123Z") == 1_763_719_200_123)
-        #expect(WebChatTime.parse("2025-11-21T10:00:00Z") == 1_763_719_200_000)
-        #expect(WebChatTime.parse("noon") == nil)
+        #expect(IRCTime.parse("2025-11-21T10:00:00.123Z") == 1_763_719_200_123)
+        #expect(IRCTime.parse("2025-11-21T10:00:00Z") == 1_763_719_200_000)
+        #expect(IRCTime.parse("noon") == nil)
     }
 
     static let requests: [(String, WebChatRequest?)] = [
