@@ -13,11 +13,12 @@ import WebUI
 public struct ServeCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the Roomcast server: the IRC chat room and the RTSP camera server.",
+        abstract: "Run the Roomcast server: the IRC chat room, the RTSP camera server and the web UI.",
         discussion: """
             Chat: any IRC client connects to --chat-port; every room event is stored in \
             DATA/history.sqlite. Cameras: each --camera is served at rtsp://HOST:RTSP-PORT/NAME \
-            over UDP, TCP or multicast; who watched when is in DATA/access.log.
+            over UDP, TCP or multicast; who watched when is in DATA/access.log. Browsers open \
+            http://HOST:HTTP-PORT/ for chat, live cameras, history and viewers.
             Stops cleanly on SIGINT (Ctrl-C) or SIGTERM. Port 0 picks a free port; the log says which.
             """
     )
