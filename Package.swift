@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "roomcast", targets: ["roomcast"]),
+        .executable(name: "roomcast-bench", targets: ["roomcast-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
@@ -15,14 +16,18 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     ],
     targets: [
         // Pure IRC wire format: messages, tags, parser, encoder, numerics, casemapping.
         .target(name: "IRCProtocol", exclude: ["README.md"]),
         // SwiftNIO line framing for IRC, shared by the server and the client.
         .target(name: "IRCLineCodec", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // Metric names shared by the servers; they record through swift-metrics.
+        .target(name: "RoomcastMetrics", dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")]),
         // Rooms, members and routing; knows no transport.
-        .target(name: "ChatCore", dependencies: ["IRCProtocol"]),
+        .target(name: "ChatCore", dependencies: ["IRCProtocol", "RoomcastMetrics"]),
         // SQLite store of every room event.
         .target(name: "ChatHistory", dependencies: [
             "ChatCore", "IRCProtocol",
@@ -30,7 +35,7 @@ let package = Package(
         ], exclude: ["README.md"]),
         // The IRC listener: NIO pipeline, connection state, command table.
         .target(name: "IRCServer", dependencies: [
-            "IRCProtocol", "IRCLineCodec", "ChatCore", "ChatHistory",
+            "IRCProtocol", "IRCLineCodec", "ChatCore", "ChatHistory", "RoomcastMetrics",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -56,7 +61,8 @@ let package = Package(
         .target(name: "RTSPFrameCodec", dependencies: ["MediaFormats", .product(name: "NIOCore", package: "swift-nio")]),
         // The RTSP server: sessions, UDP/multicast/TCP senders, RTCP, access log.
         .target(name: "RTSPServer", dependencies: [
-            "MediaFormats", "Camera", "RTSPFrameCodec", "IRCProtocol",   // IRCTime: exact ISO 8601 ms
+            "MediaFormats", "Camera", "RTSPFrameCodec", "RoomcastMetrics",
+            "IRCProtocol",   // IRCTime: exact ISO 8601 ms
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -73,8 +79,9 @@ let package = Package(
         ], exclude: ["README.md"]),
         // The browser side: Hummingbird routes, MJPEG, WebSocket chat bridge, JSON API, static page.
         .target(name: "WebUI", dependencies: [
-            "ChatCore", "ChatHistory", "IRCProtocol", "Camera", "RTSPServer", "MediaFormats",
+            "ChatCore", "ChatHistory", "IRCProtocol", "Camera", "RTSPServer", "MediaFormats", "RoomcastMetrics",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -82,14 +89,28 @@ let package = Package(
         .target(name: "RoomcastCLI", dependencies: [
             "IRCServer", "ChatClient", "ChatHistory", "ChatCore", "IRCProtocol", "RTSPServer", "Camera", "Viewer", "WebUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "roomcast", dependencies: ["RoomcastCLI"]),
 
+        // roomcast-bench: load generators that work against any IRC or RTSP server, so one run
+        // measures Roomcast and a peer side by side; statistics and /proc accounting in RoomcastBench.
+        .target(name: "RoomcastBench", dependencies: [
+            "MediaFormats", "Camera", "RTSPFrameCodec", "IRCProtocol", "IRCLineCodec",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "roomcast-bench", dependencies: [
+            "RoomcastBench",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // Loopback helpers for tests: a raw IRC client and a server runner.
         .target(name: "RoomcastTestSupport", dependencies: [
             "IRCServer", "IRCLineCodec", "ChatHistory", "ChatCore", "IRCProtocol", "RTSPServer", "Camera",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -121,6 +142,7 @@ let package = Package(
             "RTSPServer", "Camera", "MediaFormats", "RoomcastTestSupport", "RTSPFrameCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .testTarget(name: "ViewerTests", dependencies: [
             "Viewer", "RTSPServer", "Camera", "MediaFormats", "RoomcastTestSupport", "RTSPFrameCodec",
@@ -132,10 +154,12 @@ let package = Package(
         .testTarget(name: "WebUITests", dependencies: [
             "WebUI", "ChatCore", "ChatHistory", "Camera", "RTSPServer", "RoomcastTestSupport", "IRCProtocol",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "RoomcastCLITests", dependencies: ["RoomcastCLI", "RoomcastTestSupport", "roomcast"]),
+        .testTarget(name: "RoomcastBenchTests", dependencies: ["RoomcastBench", "roomcast-bench", "RoomcastTestSupport"]),
     ]
 )

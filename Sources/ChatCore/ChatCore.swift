@@ -1,4 +1,6 @@
+import CoreMetrics
 import IRCProtocol
+import RoomcastMetrics
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -111,14 +113,28 @@ public final class ChatCore: Sendable {
     private let clock: @Sendable () -> Int64
     // The records and rooms are classes only touched while this lock is held.
     private let state: Mutex<State>
+    private let metrics: Metrics
 
-    /// Creates a core that stores events in `store` and stamps them with `clock` (ms since epoch).
+    /// What the core counts: members now, messages sent and their deliveries.
+    private struct Metrics: Sendable {
+        let members: Meter
+        let messages: Counter
+        let relayed: Counter
+    }
+
+    /// Creates a core that stores events in `store` and stamps them with `clock` (ms since epoch),
+    /// and records members and messages through `metrics`.
     public init(configuration: Configuration = .init(), store: any ChatEventStore,
-                clock: @escaping @Sendable () -> Int64 = ChatCore.systemMilliseconds) {
+                clock: @escaping @Sendable () -> Int64 = ChatCore.systemMilliseconds,
+                metrics: any MetricsFactory = MetricsSystem.factory) {
         self.configuration = configuration
         self.store = store
         self.clock = clock
         self.state = Mutex(State())
+        self.metrics = Metrics(
+            members: Meter(label: RoomcastMetricName.chatMembers, factory: metrics),
+            messages: Counter(label: RoomcastMetricName.chatMessages, factory: metrics),
+            relayed: Counter(label: RoomcastMetricName.chatMessagesRelayed, factory: metrics))
     }
 
     /// Wall-clock milliseconds since the Unix epoch.
@@ -145,6 +161,7 @@ public final class ChatCore: Sendable {
             let record = MemberRecord(member: member, identity: identity, since: now)
             state.members[ObjectIdentifier(member)] = record
             state.nicks[key] = record
+            metrics.members.set(state.members.count)
         }
     }
 
@@ -187,6 +204,7 @@ public final class ChatCore: Sendable {
         state.withLock { state in
             guard let record = state.members.removeValue(forKey: ObjectIdentifier(member)) else { return }
             state.nicks[ChatNames.fold(record.identity.nick)] = nil
+            metrics.members.set(state.members.count)
             guard !record.rooms.isEmpty else { return }
             let time = stamp(&state)
             let events = record.rooms.values.sorted().map {
@@ -316,6 +334,7 @@ public final class ChatCore: Sendable {
                     let event = try persist([ChatEvent(time: stamp(&state), kind: kind, room: room.name, sender: sender.nick, senderMask: sender.mask, text: text)])[0]
                     let relay = Relay(event)
                     for other in room.members.values where other !== record { other.member.deliver(relay) }
+                    counted(deliveries: room.members.count - 1)
                     return SendOutcome(relay: relay, missingMentions: [])
                 }
                 var targets: [MemberRecord] = []
@@ -331,7 +350,12 @@ public final class ChatCore: Sendable {
                 let event = try persist([ChatEvent(time: stamp(&state), kind: kind, room: room.name, sender: sender.nick, senderMask: sender.mask,
                                                    text: text, recipients: targets.map(\.identity.nick))])[0]
                 let relay = Relay(event)
-                for other in targets where other !== record { other.member.deliver(relay) }
+                var deliveries = 0
+                for other in targets where other !== record {
+                    other.member.deliver(relay)
+                    deliveries += 1
+                }
+                counted(deliveries: deliveries)
                 return SendOutcome(relay: relay, missingMentions: missing)
             }
             guard let recipient = state.nicks[key] else { throw .noSuchNick(target) }
@@ -339,6 +363,7 @@ public final class ChatCore: Sendable {
                                                target: recipient.identity.nick, text: text, recipients: [recipient.identity.nick])])[0]
             let relay = Relay(event)
             if recipient !== record { recipient.member.deliver(relay) }
+            counted(deliveries: recipient !== record ? 1 : 0)
             return SendOutcome(relay: relay, missingMentions: [])
         }
     }
@@ -365,6 +390,11 @@ public final class ChatCore: Sendable {
     }
 
     // MARK: Helpers (called with the lock held)
+
+    private func counted(deliveries: Int) {
+        metrics.messages.increment()
+        metrics.relayed.increment(by: Int64(deliveries))
+    }
 
     /// The time for a new event: the clock, but always after the previous event, so a
     /// timestamp names one event and CHATHISTORY's timestamp references are exact.

@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import Synchronization
 
@@ -12,10 +13,13 @@ final class ConnectionLimiter: Sendable {
     private let maxTotal: Int
     private let maxPerAddress: Int
     private let state = Mutex(State())
+    private let gauge: Meter
 
-    init(maxTotal: Int, maxPerAddress: Int) {
+    /// `gauge` follows the number of admitted connections.
+    init(maxTotal: Int, maxPerAddress: Int, gauge: Meter) {
         self.maxTotal = maxTotal
         self.maxPerAddress = maxPerAddress
+        self.gauge = gauge
     }
 
     /// Why a connection was refused.
@@ -28,6 +32,7 @@ final class ConnectionLimiter: Sendable {
             guard state.perAddress[address, default: 0] < maxPerAddress else { throw .perAddress }
             state.perAddress[address, default: 0] += 1
             state.channels[ObjectIdentifier(channel)] = channel
+            gauge.set(state.channels.count)
         }
     }
 
@@ -37,6 +42,7 @@ final class ConnectionLimiter: Sendable {
             guard state.channels.removeValue(forKey: ObjectIdentifier(channel)) != nil else { return }
             let left = state.perAddress[address, default: 1] - 1
             state.perAddress[address] = left > 0 ? left : nil
+            gauge.set(state.channels.count)
         }
     }
 

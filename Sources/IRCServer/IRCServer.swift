@@ -1,9 +1,11 @@
 import ChatCore
+import CoreMetrics
 import IRCLineCodec
 import IRCProtocol
 import Logging
 import NIOCore
 import NIOPosix
+import RoomcastMetrics
 import ServiceLifecycle
 
 /// The IRC listener, run as a `Service`: binds, serves until graceful shutdown, then says
@@ -18,19 +20,24 @@ public final class IRCServer: Service {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let onBound: @Sendable (SocketAddress) -> Void
+    private let connectionsGauge: Meter
 
-    /// Creates a server; `onBound` learns the bound address (useful with port 0).
+    /// Creates a server; `onBound` learns the bound address (useful with port 0). Open
+    /// connections are recorded through `metrics`.
     public init(core: ChatCore, configuration: IRCServerConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                logger: Logger, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }) {
+                logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory,
+                onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }) {
         self.core = core
         self.configuration = configuration
         self.group = group
         self.logger = logger
         self.onBound = onBound
+        self.connectionsGauge = RoomcastMetrics.connectionsGauge(protocol: "irc", factory: metrics)
     }
 
     public func run() async throws {
-        let limiter = ConnectionLimiter(maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress)
+        let limiter = ConnectionLimiter(maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress,
+                                        gauge: connectionsGauge)
         // All connections share one event loop: a relay then writes straight to each
         // recipient's socket with no cross-thread hop, the cheapest fan-out for chat.
         let childLoop = group.next()

@@ -32,12 +32,14 @@ final class RTSPConnectionHandler: ChannelInboundHandler {
         }
         logger[metadataKey: "rtsp.peer"] = "\(peer.address):\(peer.port)"
         logger.debug("RTSP connection opened")
+        server.metrics.connections.increment()
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         for session in sessions.values { session.end(.disconnect) }
         sessions.removeAll()
+        if channel != nil { server.metrics.connections.decrement() }
         channel = nil
         context.fireChannelInactive()
     }

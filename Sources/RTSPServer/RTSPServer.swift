@@ -1,4 +1,5 @@
 import Camera
+import CoreMetrics
 import Logging
 import MediaFormats
 import NIOCore
@@ -26,13 +27,17 @@ public final class RTSPServer: Service {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let onBound: @Sendable (BoundPorts) -> Void
+    private let metrics: RTSPMetrics
     /// The running server's shared state, for ``currentViewers()``; nil before `run()` and after it ends.
     let runningContext = Mutex<RTSPServerContext?>(nil)
 
     /// Creates a server for `cameras`; `onBound` learns the ports once they are bound.
+    /// Connections, viewers and frames are recorded through `metrics`.
     public init(cameras: [Camera], configuration: RTSPServerConfiguration, accessLog: AccessLog,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
+                metrics: any MetricsFactory = MetricsSystem.factory,
                 onBound: @escaping @Sendable (BoundPorts) -> Void = { _ in }) {
+        self.metrics = RTSPMetrics(factory: metrics)
         self.cameras = cameras
         self.configuration = configuration
         self.accessLog = accessLog
@@ -53,11 +58,11 @@ public final class RTSPServer: Service {
                                      try SocketAddress(ipAddress: configuration.multicastGroup, port: port + 1), configuration.multicastTTL)
             }
             streams[camera.name] = RTSPStream(camera: camera, sockets: sockets,
-                                              maxQueuedTCPBytes: configuration.maxQueuedBytesPerTCPViewer, logger: logger)
+                                              maxQueuedTCPBytes: configuration.maxQueuedBytesPerTCPViewer, metrics: metrics, logger: logger)
         }
         let streamList = Array(streams.values)
         let (newSessions, sessionsContinuation) = AsyncStream.makeStream(of: ViewerSession.self)
-        let context = RTSPServerContext(configuration: configuration, streams: streams, accessLog: accessLog, logger: logger,
+        let context = RTSPServerContext(configuration: configuration, streams: streams, accessLog: accessLog, metrics: metrics, logger: logger,
                                         serverPorts: (rtp.localAddress?.port ?? 0, rtcp.localAddress?.port ?? 0),
                                         newSessions: sessionsContinuation)
         try await rtcp.pipeline.addHandler(RTCPReceiveHandler(server: context))

@@ -8,6 +8,7 @@ final class RTSPServerContext: Sendable {
     let configuration: RTSPServerConfiguration
     let streams: [String: RTSPStream]
     let accessLog: AccessLog
+    let metrics: RTSPMetrics
     let logger: Logger
     /// The server's RTP and RTCP ports, for the Transport reply.
     let serverPorts: (rtp: Int, rtcp: Int)
@@ -21,11 +22,12 @@ final class RTSPServerContext: Sendable {
     }
     private let registry = Mutex(Registry())
 
-    init(configuration: RTSPServerConfiguration, streams: [String: RTSPStream], accessLog: AccessLog, logger: Logger,
-         serverPorts: (rtp: Int, rtcp: Int), newSessions: AsyncStream<ViewerSession>.Continuation) {
+    init(configuration: RTSPServerConfiguration, streams: [String: RTSPStream], accessLog: AccessLog, metrics: RTSPMetrics,
+         logger: Logger, serverPorts: (rtp: Int, rtcp: Int), newSessions: AsyncStream<ViewerSession>.Continuation) {
         self.configuration = configuration
         self.streams = streams
         self.accessLog = accessLog
+        self.metrics = metrics
         self.logger = logger
         self.serverPorts = serverPorts
         self.newSessions = newSessions
@@ -42,17 +44,20 @@ final class RTSPServerContext: Sendable {
             registry.sessions[session.id] = session
             if case .udp(_, let rtcp) = session.output { registry.byRTCPAddress[rtcp] = session }
         }
+        metrics.transport(of: session.output).viewers.increment()
         newSessions.yield(session)
     }
 
     /// Forgets a session that has ended.
     func remove(_ session: ViewerSession) {
-        registry.withLock { registry in
-            registry.sessions[session.id] = nil
+        let removed = registry.withLock { registry -> Bool in
+            guard registry.sessions.removeValue(forKey: session.id) != nil else { return false }
             if case .udp(_, let rtcp) = session.output, registry.byRTCPAddress[rtcp] === session {
                 registry.byRTCPAddress[rtcp] = nil
             }
+            return true
         }
+        if removed { metrics.transport(of: session.output).viewers.decrement() }
     }
 
     func session(id: String) -> ViewerSession? {

@@ -2,6 +2,7 @@ import Camera
 import Logging
 import MediaFormats
 import NIOCore
+import RoomcastMetrics
 import Synchronization
 
 /// The UDP sockets a stream sends from.
@@ -22,6 +23,7 @@ final class RTSPStream: Sendable {
     let ssrc: UInt32
     let sockets: StreamSockets
     private let maxQueuedTCPBytes: Int
+    private let metrics: RTSPMetrics
     private let logger: Logger
 
     private struct State {
@@ -36,10 +38,11 @@ final class RTSPStream: Sendable {
     private let timestampBase: UInt32
     private let uptimeBase: UInt64
 
-    init(camera: Camera, sockets: StreamSockets, maxQueuedTCPBytes: Int, logger: Logger) {
+    init(camera: Camera, sockets: StreamSockets, maxQueuedTCPBytes: Int, metrics: RTSPMetrics, logger: Logger) {
         self.camera = camera
         self.sockets = sockets
         self.maxQueuedTCPBytes = maxQueuedTCPBytes
+        self.metrics = metrics
         self.logger = logger
         self.ssrc = UInt32.random(in: 1...UInt32.max)
         self.timestampBase = UInt32.random(in: 0...UInt32.max)
@@ -131,7 +134,7 @@ final class RTSPStream: Sendable {
             case .udp(let rtp, _):
                 udpTargets.append((viewer, rtp))
             case .tcp(let channel, let rtpChannel, _):
-                Self.sendInterleaved(packets, channel: rtpChannel, on: channel, to: viewer, frameBytes: frameBytes)
+                Self.sendInterleaved(packets, channel: rtpChannel, on: channel, to: viewer, frameBytes: frameBytes, metrics: metrics.tcp)
             case .multicast:
                 break
             }
@@ -139,12 +142,16 @@ final class RTSPStream: Sendable {
         if !udpTargets.isEmpty {
             let channel = sockets.rtp
             let udpTargets = udpTargets
+            let metrics = metrics.udp
             channel.eventLoop.execute {
+                var sent = 0
                 for (viewer, address) in udpTargets {
                     guard channel.isWritable else {
                         viewer.counters.withLock { $0.framesDropped += 1 }
+                        metrics.framesDropped.increment()
                         continue
                     }
+                    sent += 1
                     for packet in packets {
                         channel.write(AddressedEnvelope(remoteAddress: address, data: packet), promise: nil)
                     }
@@ -154,27 +161,33 @@ final class RTSPStream: Sendable {
                     }
                 }
                 channel.flush()
+                metrics.framesSent.increment(by: Int64(sent))
+                metrics.bytesSent.increment(by: Int64(sent * frameBytes))
             }
         }
         if multicast, let group = sockets.multicast {
             let channel = group.channel
             let address = group.rtp
+            let metrics = metrics.multicast
             channel.eventLoop.execute {
                 for packet in packets {
                     channel.write(AddressedEnvelope(remoteAddress: address, data: packet), promise: nil)
                 }
                 channel.flush()
+                metrics.framesSent.increment()
+                metrics.bytesSent.increment(by: Int64(frameBytes))
             }
         }
     }
 
     /// Writes a whole frame to a TCP viewer, or drops the whole frame when the viewer is behind.
     private static func sendInterleaved(_ packets: [ByteBuffer], channel id: UInt8, on channel: any Channel,
-                                        to viewer: ViewerSession, frameBytes: Int) {
+                                        to viewer: ViewerSession, frameBytes: Int, metrics: VideoTransportMetrics) {
         channel.eventLoop.execute {
             guard channel.isActive else { return }
             guard channel.isWritable else {
                 viewer.counters.withLock { $0.framesDropped += 1 }
+                metrics.framesDropped.increment()
                 return
             }
             for packet in packets {
@@ -185,6 +198,8 @@ final class RTSPStream: Sendable {
                 $0.frames += 1
                 $0.bytes += frameBytes
             }
+            metrics.framesSent.increment()
+            metrics.bytesSent.increment(by: Int64(frameBytes))
         }
     }
 

@@ -5,6 +5,7 @@ import ChatHistory
 import Foundation
 import IRCServer
 import Logging
+import Prometheus
 import RTSPServer
 import ServiceLifecycle
 import WebUI
@@ -62,21 +63,26 @@ public struct ServeCommand: AsyncParsableCommand {
         }
         logger.info("data folder opened", metadata: ["history.path": "\(data)/history.sqlite", "access_log.path": "\(data)/access.log"])
 
+        // One Prometheus registry behind every server's metrics, shown at /metrics.
+        let metrics = PrometheusCollectorRegistry()
+        let metricsFactory = PrometheusMetricsFactory(registry: metrics)
+
         var chatConfiguration = ChatCore.Configuration()
         chatConfiguration.joinReplayLimit = chat.historyReplay
-        let core = ChatCore(configuration: chatConfiguration, store: store)
-        let ircServer = IRCServer(core: core, configuration: chat.configuration(host: host), logger: logger)
+        let core = ChatCore(configuration: chatConfiguration, store: store, metrics: metricsFactory)
+        let ircServer = IRCServer(core: core, configuration: chat.configuration(host: host), logger: logger, metrics: metricsFactory)
 
         let cameraList = try cameras.makeCameras(logger: logger)
         let rtspServer = RTSPServer(cameras: cameraList, configuration: cameras.configuration(host: host),
-                                    accessLog: accessLog, logger: logger)
+                                    accessLog: accessLog, logger: logger, metrics: metricsFactory)
 
         var web = WebServer.Configuration()
         web.host = host
         web.port = httpPort
         web.chatPassword = chat.chatPassword
         let webServer = WebServer(configuration: web,
-                                  dependencies: .init(core: core, history: store, cameras: cameraList, accessLog: accessLog, rtspServer: rtspServer),
+                                  dependencies: .init(core: core, history: store, cameras: cameraList, accessLog: accessLog, rtspServer: rtspServer,
+                                                      metrics: metrics),
                                   logger: logger)
 
         // Cameras start before and stop after the servers that feed from them.

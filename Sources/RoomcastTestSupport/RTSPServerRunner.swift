@@ -1,4 +1,5 @@
 import Camera
+import CoreMetrics
 import Foundation
 import Logging
 import RTSPServer
@@ -20,6 +21,7 @@ public func withRTSPServer<T: Sendable>(
     cameras: [(String, any FrameSource)] = [("cam", PatternSource(width: 320, height: 240, framesPerSecond: 25))],
     configure: (inout RTSPServerConfiguration) -> Void = { _ in },
     accessLogPath: String? = nil,
+    metrics: any MetricsFactory = MetricsSystem.factory,
     _ body: @Sendable (RTSPServer.BoundPorts, [Camera]) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "test")
@@ -34,7 +36,7 @@ public func withRTSPServer<T: Sendable>(
     let cameraList = cameras.map { Camera(name: $0.0, source: $0.1, sourceDescription: "test", stopDelay: .milliseconds(300), logger: logger) }
     let accessLog = try AccessLog(path: accessLogPath, logger: logger)
     let bound = Mutex<RTSPServer.BoundPorts?>(nil)
-    let server = RTSPServer(cameras: cameraList, configuration: configuration, accessLog: accessLog, logger: logger) { ports in
+    let server = RTSPServer(cameras: cameraList, configuration: configuration, accessLog: accessLog, logger: logger, metrics: metrics) { ports in
         bound.withLock { $0 = ports }
     }
     let services: [any Service] = cameraList + [server]

@@ -58,11 +58,15 @@ struct MJPEGStream: Sendable {
     private func run(_ writer: inout any ResponseBodyWriter) async throws {
         let (frames, mailbox) = AsyncStream.makeStream(of: CameraFrame.self, bufferingPolicy: .bufferingNewest(1))
         let viewer = self.viewer
+        let metrics = registry.metrics
         if let channel { await Self.shortenSendQueues(of: channel) }
         registry.add(viewer)
         accessLog.record(viewer.entry(leaving: nil))
         let subscription = camera.subscribe { frame in
-            if case .dropped = mailbox.yield(frame) { viewer.skipped() }
+            if case .dropped = mailbox.yield(frame) {
+                viewer.skipped()
+                metrics.framesDropped.increment()
+            }
         }
         var failure: (any Error)?
         do {
@@ -71,6 +75,8 @@ struct MJPEGStream: Sendable {
                     let part = MJPEGPart.encode(frame.jpeg)
                     try await writer.write(part)
                     viewer.sent(bytes: part.readableBytes)
+                    metrics.framesSent.increment()
+                    metrics.bytesSent.increment(by: Int64(part.readableBytes))
                 }
             } onGracefulShutdown: {
                 mailbox.finish()

@@ -1,4 +1,5 @@
 import Camera
+import RoomcastMetrics
 import RTSPServer
 import Synchronization
 
@@ -69,13 +70,21 @@ final class MJPEGViewer: Sendable {
 /// The browsers watching MJPEG now, for `/api/viewers`.
 final class MJPEGViewerRegistry: Sendable {
     private let viewers = Mutex<[String: MJPEGViewer]>([:])
+    /// The `http` transport's viewer gauge and frame counters.
+    let metrics: VideoTransportMetrics
+
+    init(metrics: VideoTransportMetrics) {
+        self.metrics = metrics
+    }
 
     func add(_ viewer: MJPEGViewer) {
         viewers.withLock { $0[viewer.session] = viewer }
+        metrics.viewers.increment()
     }
 
     func remove(_ viewer: MJPEGViewer) {
-        viewers.withLock { _ = $0.removeValue(forKey: viewer.session) }
+        let removed = viewers.withLock { $0.removeValue(forKey: viewer.session) != nil }
+        if removed { metrics.viewers.decrement() }
     }
 
     /// Every current viewer, oldest first.

@@ -10,7 +10,10 @@ extension WebServer {
         chat.maxMessageBytes = configuration.maxWebSocketFrameBytes
         chat.maxRequestBytes = min(chat.maxRequestBytes, configuration.maxWebSocketFrameBytes)
         let bridge = WebChatBridge(core: dependencies.core, configuration: chat)
+        let connections = webSocketConnections
         router.ws("/chat") { inbound, outbound, context in
+            connections.increment()
+            defer { connections.decrement() }
             // The peer address is known only if the router's context records it.
             let host = (context.requestContext as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress ?? "web"
             try await bridge.serve(inbound: inbound, outbound: outbound, host: host, logger: context.logger)

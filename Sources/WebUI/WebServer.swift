@@ -3,9 +3,12 @@ import ChatCore
 import ChatHistory
 import Hummingbird
 import HummingbirdWebSocket
+import CoreMetrics
 import Logging
 import NIOCore
+import Prometheus
 import RTSPServer
+import RoomcastMetrics
 import ServiceLifecycle
 
 /// The browser side of `roomcast serve`, run as a `Service`: the page, live cameras (MJPEG),
@@ -37,13 +40,18 @@ public final class WebServer: Service {
         public var accessLog: AccessLog
         /// The RTSP server, whose viewers `/api/viewers` lists beside the browser ones.
         public var rtspServer: RTSPServer?
+        /// The metrics `/metrics` shows; the web server records its own (browser viewers,
+        /// WebSocket connections) into it too.
+        public var metrics: PrometheusCollectorRegistry
         /// Creates the set.
-        public init(core: ChatCore, history: HistoryStore, cameras: [Camera], accessLog: AccessLog, rtspServer: RTSPServer? = nil) {
+        public init(core: ChatCore, history: HistoryStore, cameras: [Camera], accessLog: AccessLog, rtspServer: RTSPServer? = nil,
+                    metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
             self.core = core
             self.history = history
             self.cameras = cameras
             self.accessLog = accessLog
             self.rtspServer = rtspServer
+            self.metrics = metrics
         }
     }
 
@@ -52,7 +60,9 @@ public final class WebServer: Service {
     let logger: Logger
     let onBound: @Sendable (Int) -> Void
     /// Browsers watching MJPEG now (for `/api/viewers`).
-    let mjpegViewers = MJPEGViewerRegistry()
+    let mjpegViewers: MJPEGViewerRegistry
+    /// Open WebSocket chat connections.
+    let webSocketConnections: Meter
 
     /// Creates a server; `onBound` learns the port once it listens.
     public init(configuration: Configuration, dependencies: Dependencies, logger: Logger, onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
@@ -60,6 +70,9 @@ public final class WebServer: Service {
         self.dependencies = dependencies
         self.logger = logger
         self.onBound = onBound
+        let factory = PrometheusMetricsFactory(registry: dependencies.metrics)
+        self.mjpegViewers = MJPEGViewerRegistry(metrics: VideoTransportMetrics(transport: "http", factory: factory))
+        self.webSocketConnections = connectionsGauge(protocol: "websocket", factory: factory)
     }
 
     public func run() async throws {
@@ -68,6 +81,7 @@ public final class WebServer: Service {
         addCameraRoutes(to: router)
         addAPIRoutes(to: router)
         addChatRoutes(to: router)
+        addMetricsRoutes(to: router)
         addStaticRoutes(to: router)
         let logger = self.logger
         let onBound = self.onBound

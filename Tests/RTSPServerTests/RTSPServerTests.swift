@@ -4,6 +4,7 @@ import MediaFormats
 import NIOCore
 @testable import RTSPServer
 import RoomcastTestSupport
+import Prometheus
 import Testing
 
 @Suite(.timeLimit(.minutes(2)))
@@ -73,7 +74,9 @@ struct RTSPServerTests {
     }
 
     @Test func udpUnicastDeliversWholeFrames() async throws {
-        try await withRTSPServer { ports, _ in
+        let registry = PrometheusCollectorRegistry()
+        let metrics: @Sendable () -> [String: Double] = { PrometheusText.samples(registry.emitToString()) }
+        try await withRTSPServer(metrics: PrometheusMetricsFactory(registry: registry)) { ports, _ in
             let client = try await TestRTSPClient.connect(port: ports.rtsp)
             let receiver = try await TestRTPReceiver.unicast()
             let setup = try await client.request("SETUP", "/cam/trackID=0", [Self.udpTransport(receiver)])
@@ -88,6 +91,9 @@ struct RTSPServerTests {
             #expect(play.headers["RTP-Info"]?.hasPrefix("url=rtsp://127.0.0.1:\(ports.rtsp)/cam/trackID=0;seq=") == true)
 
             try await eventually("25 frames") { receiver.frames().count >= 25 }
+            #expect(metrics()[#"roomcast_viewers{transport="udp"}"#] == 1)
+            #expect(metrics()[#"roomcast_connections{protocol="rtsp"}"#] == 1)
+            #expect((metrics()[#"roomcast_video_frames_sent_total{transport="udp"}"#] ?? 0) >= 25)
             let frames = receiver.frames()
             #expect(frames.allSatisfy { $0.width == 320 && $0.height == 240 })
             #expect(frames.allSatisfy { (try? JPEGImage(parsing: $0.jpeg)) != nil })
@@ -106,6 +112,9 @@ struct RTSPServerTests {
             let count = receiver.packets.count
             try await Task.sleep(for: .milliseconds(200))
             #expect(receiver.packets.count <= count + 45)   // at most one frame in flight after TEARDOWN
+            try await eventually("the viewer gauge back to 0") { metrics()[#"roomcast_viewers{transport="udp"}"#] == 0 }
+            let bytes = metrics()[#"roomcast_video_bytes_sent_total{transport="udp"}"#] ?? 0
+            #expect(bytes >= Double(receiver.packets.reduce(0) { $0 + $1.count }) * 0.9, "the RTP bytes the receiver got were counted")
         }
     }
 
@@ -124,7 +133,9 @@ struct RTSPServerTests {
     }
 
     @Test func multicastIsSentOnceWhateverTheViewerCount() async throws {
-        try await withRTSPServer { ports, _ in
+        let registry = PrometheusCollectorRegistry()
+        let metrics: @Sendable () -> [String: Double] = { PrometheusText.samples(registry.emitToString()) }
+        try await withRTSPServer(metrics: PrometheusMetricsFactory(registry: registry)) { ports, _ in
             let first = try await TestRTSPClient.connect(port: ports.rtsp)
             let second = try await TestRTSPClient.connect(port: ports.rtsp)
             var group: (address: String, port: Int)?
@@ -146,6 +157,11 @@ struct RTSPServerTests {
             // Two viewers, but each packet arrives once: sequence numbers never repeat.
             let sequences = receiver.packets.compactMap { try? RTPHeader.parse($0).0.sequenceNumber }
             #expect(Set(sequences).count == sequences.count)
+            // The metrics agree: two multicast viewers, each frame counted once for the group.
+            let received = receiver.frames().count
+            let sent = metrics()[#"roomcast_video_frames_sent_total{transport="multicast"}"#] ?? 0
+            #expect(metrics()[#"roomcast_viewers{transport="multicast"}"#] == 2)
+            #expect(abs(sent - Double(received)) <= 3, "sent \(sent), received \(received)")
             await receiver.close()
         }
     }

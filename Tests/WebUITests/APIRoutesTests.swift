@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Prometheus
 import RoomcastTestSupport
 import RTSPServer
 import Synchronization
@@ -213,5 +214,38 @@ struct APIRoutesTests {
             try await eventually("RTSP viewer gone", timeout: .seconds(5)) { rtsp.currentViewers().isEmpty }
         }
         #expect(rtsp.currentViewers().isEmpty)
+    }
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct MetricsRouteTests {
+    @Test func metricsAreServedInPrometheusTextFormatWithChatCounts() async throws {
+        let registry = PrometheusCollectorRegistry()
+        let history = try HistoryStore.inMemory()
+        let core = ChatCore(store: history, metrics: PrometheusMetricsFactory(registry: registry))
+        let fixture = try WebFixture(core: core, history: history, metrics: registry)
+        let alice = SilentMember(), bob = SilentMember(), carol = SilentMember()
+        for (member, nick) in [(alice, "alice"), (bob, "bob"), (carol, "carol")] {
+            try core.register(member, as: ChatIdentity(nick: nick, user: nick, host: "127.0.0.1", realName: nick))
+            _ = try core.join(member, room: "#lobby")
+        }
+        _ = try core.send(alice, to: "#lobby", text: "hello both")
+        _ = try core.send(alice, to: "#lobby", text: "@carol only you")
+        _ = try core.send(bob, to: "alice", text: "direct")
+        core.quit(carol, reason: "bye")
+
+        try await fixture.application().test(.router) { client async throws in
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
+            let text = String(buffer: response.body)
+            #expect(text.contains("# TYPE roomcast_chat_messages_total counter"))
+            let samples = PrometheusText.samples(text)
+            #expect(samples["roomcast_chat_members"] == 2)
+            #expect(samples["roomcast_chat_messages_total"] == 3)
+            #expect(samples["roomcast_chat_messages_relayed_total"] == 4, "two, then one, then one")
+            #expect(samples[#"roomcast_connections{protocol="websocket"}"#] == 0)
+            #expect(samples[#"roomcast_viewers{transport="http"}"#] == 0)
+        }
     }
 }

@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Logging
 import MediaFormats
 import NIOCore
+import Prometheus
 import NIOPosix
 import RoomcastTestSupport
 import RTSPServer
@@ -39,6 +40,7 @@ struct CameraRoutesTests {
                 #expect(join.transport == "http" && join.camera == "cam" && join.userAgent == "RoomcastTests/1")
                 #expect(join.client == "127.0.0.1" && join.clientPort > 0 && join.session.hasPrefix("http-"))
                 #expect(fixture.server.mjpegViewers.current.map(\.session) == [join.session])
+                #expect(fixture.metrics()[#"roomcast_viewers{transport="http"}"#] == 1)
             }
             // The client has gone: the next write fails, and the viewer leaves.
             try await eventually("leave entry", timeout: .seconds(5)) {
@@ -49,6 +51,10 @@ struct CameraRoutesTests {
             #expect((leave.frames ?? 0) >= 3 && (leave.bytes ?? 0) > 3 * 1000 && leave.durationSeconds != nil)
             #expect(leave.session == fixture.accessLog.recentEntries(limit: 10).first?.session)
             #expect(fixture.server.mjpegViewers.current.isEmpty)
+            let metrics = fixture.metrics()
+            #expect(metrics[#"roomcast_viewers{transport="http"}"#] == 0)
+            #expect((metrics[#"roomcast_video_frames_sent_total{transport="http"}"#] ?? 0) >= 3)
+            #expect((metrics[#"roomcast_video_bytes_sent_total{transport="http"}"#] ?? 0) > 3 * 1000)
         }
     }
 
@@ -67,6 +73,7 @@ struct CameraRoutesTests {
                 try await Task.sleep(for: .seconds(2))   // not reading: 50 frames come meanwhile
                 let stalled = viewer.counters.withLock { $0 }
                 #expect(stalled.framesSkipped > 0)
+                #expect((fixture.metrics()[#"roomcast_video_frames_dropped_total{transport="http"}"#] ?? 0) > 0)
                 // What the server handed to the connection meanwhile: a few frames (the queues), not 2 s of video.
                 #expect(stalled.frames - 1 <= 12, "frames queued for the slow reader: \(stalled.frames - 1)")
 
@@ -229,17 +236,25 @@ struct WebFixture: Sendable {
 
     init(source: any FrameSource = PatternSource(width: 320, height: 240, framesPerSecond: 25),
          clock: @escaping @Sendable () -> Int64 = ChatCore.systemMilliseconds, rtspServer: RTSPServer? = nil,
-         cameras: [Camera]? = nil, accessLog: AccessLog? = nil) throws {
+         cameras: [Camera]? = nil, accessLog: AccessLog? = nil,
+         core: ChatCore? = nil, history: HistoryStore? = nil, metrics: PrometheusCollectorRegistry = .init()) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         self.logger = logger
         self.cameras = cameras ?? [Camera(name: "cam", source: source, sourceDescription: "test", stopDelay: .milliseconds(300), logger: logger)]
-        history = try HistoryStore.inMemory()
-        core = ChatCore(store: history, clock: clock)
+        let history = try history ?? HistoryStore.inMemory()
+        self.history = history
+        self.core = core ?? ChatCore(store: history, clock: clock)
         self.accessLog = try accessLog ?? AccessLog(path: nil, logger: logger)
         server = WebServer(configuration: .init(),
-                           dependencies: .init(core: core, history: history, cameras: self.cameras, accessLog: self.accessLog, rtspServer: rtspServer),
+                           dependencies: .init(core: self.core, history: history, cameras: self.cameras, accessLog: self.accessLog,
+                                               rtspServer: rtspServer, metrics: metrics),
                            logger: logger)
+    }
+
+    /// The samples of the server's metrics registry (what `/metrics` shows): `name{labels}` → value.
+    func metrics() -> [String: Double] {
+        PrometheusText.samples(server.dependencies.metrics.emitToString())
     }
 
     /// The camera and API routes in an application that also runs the cameras (and `services`).
@@ -247,6 +262,7 @@ struct WebFixture: Sendable {
         let router = Router(context: AddressedTestContext.self)
         server.addCameraRoutes(to: router)
         server.addAPIRoutes(to: router)
+        server.addMetricsRoutes(to: router)
         return Application(router: router, services: cameras + services, logger: logger)
     }
 }
