@@ -47,13 +47,16 @@ public struct ChatClient: Sendable {
         public var drainTimeout: Duration
         /// How long to wait, after sending QUIT, for the server to close the connection.
         public var quitTimeout: Duration
+        /// The server's web address (`http://HOST:8080`), where `/send` uploads files; `nil`
+        /// turns `/send` off.
+        public var webURL: String?
 
         /// Creates a configuration.
         public init(host: String = "127.0.0.1", port: Int = 6667, nick: String, room: String = "#lobby",
                     password: String? = nil, user: String? = nil, realName: String? = nil,
                     transcriptDirectory: String = "./transcripts", isTerminal: Bool = false, timeZone: TimeZone = .current,
                     nickRetries: Int = 3, connectTimeout: Duration = .seconds(10), drainTimeout: Duration = .seconds(60),
-                    quitTimeout: Duration = .seconds(3)) {
+                    quitTimeout: Duration = .seconds(3), webURL: String? = nil) {
             self.host = host
             self.port = port
             self.nick = nick
@@ -68,6 +71,7 @@ public struct ChatClient: Sendable {
             self.connectTimeout = connectTimeout
             self.drainTimeout = drainTimeout
             self.quitTimeout = quitTimeout
+            self.webURL = webURL
         }
     }
 
@@ -180,6 +184,7 @@ public struct ChatClient: Sendable {
                 }
                 defer { group.cancelAll() }
 
+                let uploader = FileUploader(baseURL: c.webURL ?? "", password: c.password)
                 var queue = machine.start()
                 var iterator = events.makeAsyncIterator()
                 while true {
@@ -195,6 +200,12 @@ public struct ChatClient: Sendable {
                             group.addTask {
                                 try? await Task.sleep(for: delay)
                                 continuation.yield(.timerFired(id))
+                            }
+                        case .upload(let upload):
+                            // Beside the session loop, so chatting goes on while a file uploads.
+                            group.addTask {
+                                let result = await uploader.upload(upload)
+                                continuation.yield(.uploadFinished(id: upload.id, result: result))
                             }
                         case .finish(let outcome):
                             return outcome

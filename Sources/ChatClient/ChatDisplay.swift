@@ -86,7 +86,8 @@ public struct ChatDisplay: Sendable {
             line = ("* \(source) invites you to \(p[1])", source, "*", "\(source) invites you to \(p[1])", true)
         case "ERROR":
             let text = p.first ?? "closing link"
-            line = ("server error: \(text)", "*", "*", "ERROR: \(text)", false)
+            // IRC says ERROR on every closing link, a normal /quit included: show it as the server's word, not a fault.
+            line = ("* server: \(text)", "*", "*", "ERROR: \(text)", false)
         case "BATCH" where p.count >= 1:
             let ref = String(p[0].dropFirst())
             if p[0].hasPrefix("+"), p.count >= 2, p[1] == "chathistory" || p[1] == "draft/chathistory" {

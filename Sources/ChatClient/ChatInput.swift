@@ -16,6 +16,8 @@ public enum ChatAction: Sendable, Hashable {
     case names
     /// Ask for the current room's latest messages (`/history [N]`).
     case history(limit: Int)
+    /// Share a file with the current room, or only with some of its members (`/send PATH [@nick ...]`).
+    case sendFile(path: String, to: [String])
     /// Leave the server (`/quit [reason]`).
     case quit(reason: String?)
     /// Show the command list (`/help`).
@@ -43,6 +45,7 @@ public enum ChatInput {
         "/nick NEW         change nick",
         "/names            list who is in the current room",
         "/history [N]      show the room's last N messages (default \(defaultHistoryLimit))",
+        "/send PATH [@nick ...]  share a file with the room, or only with the nicks named",
         "/quit [reason]    leave (so does end of input or Ctrl-C)",
         "/help             this list",
     ]
@@ -83,6 +86,8 @@ public enum ChatInput {
             guard let text else { return .history(limit: defaultHistoryLimit) }
             guard let n = Int(text), n > 0 else { return .invalid("usage: /history [N], N a positive number") }
             return .history(limit: min(n, maxHistoryLimit))
+        case "send", "upload":
+            return parseSend(rest)
         case "quit", "exit", "bye":
             return .quit(reason: text)
         case "help", "?":
@@ -92,6 +97,33 @@ public enum ChatInput {
         default:
             return .invalid("unknown command /\(name) (type /help)")
         }
+    }
+
+    /// `/send PATH [@nick ...]`: the trailing `@nick` words (or `@a,@b`) are the recipients,
+    /// everything before them the path, which may hold spaces or be quoted.
+    static func parseSend(_ rest: Substring) -> ChatAction {
+        let usage = ChatAction.invalid("usage: /send PATH [@nick ...]")
+        func trimmed(_ text: Substring) -> Substring {
+            var text = text
+            while text.last == " " { text = text.dropLast() }
+            return text
+        }
+        var remaining = trimmed(rest)
+        var recipients: [String] = []
+        while let space = remaining.lastIndex(of: " ") {
+            let word = remaining[remaining.index(after: space)...]
+            guard word.first == "@" else { break }
+            let nicks = word.split(separator: ",").map { $0.hasPrefix("@") ? $0.dropFirst() : $0 }
+            guard nicks.allSatisfy({ !$0.isEmpty }) else { return usage }
+            recipients.insert(contentsOf: nicks.map(String.init), at: 0)
+            remaining = trimmed(remaining[..<space])
+        }
+        var path = String(remaining)
+        if path.count >= 2, let first = path.first, first == "'" || first == "\"", path.last == first {
+            path = String(path.dropFirst().dropLast())
+        }
+        guard !path.isEmpty else { return usage }
+        return .sendFile(path: path, to: recipients)
     }
 
     /// Splits `text` into pieces of at most `maxBytes` UTF-8 bytes, at spaces when possible,

@@ -18,6 +18,8 @@ struct ChatSessionStateMachine {
         case closed(reason: String?)
         /// The timer started by ``Action/startTimer(id:after:)`` with this id expired.
         case timerFired(Int)
+        /// The upload started by ``Action/upload(_:)`` with this id is over.
+        case uploadFinished(id: Int, result: Result<FileUploadReceipt, FileUploadError>)
     }
 
     /// What the caller must do.
@@ -26,6 +28,8 @@ struct ChatSessionStateMachine {
         case show(ChatLine)
         /// Deliver ``Event/timerFired(_:)`` with `id` after the delay.
         case startTimer(id: Int, after: Duration)
+        /// Upload a file to the web server, then deliver ``Event/uploadFinished(id:result:)``.
+        case upload(FileUpload)
         /// Stop: the session is over.
         case finish(Outcome)
     }
@@ -72,6 +76,12 @@ struct ChatSessionStateMachine {
     private var pending: [Event] = []
     private var serverError: String?
     private var timer = 0
+    /// Uploads under way, by id.
+    private var uploads: [Int: FileUpload] = [:]
+    private var lastUpload = 0
+    /// Leaving asked for while uploads were under way: it happens once they are over, so a
+    /// `/send` followed by `/quit` (or the end of piped input) still shares the file.
+    private var leaveAfterUploads: (message: String, why: String)?
 
     init(configuration: ChatClient.Configuration) {
         self.configuration = configuration
@@ -120,11 +130,25 @@ struct ChatSessionStateMachine {
         case (.registering, _):
             pending.append(event)
             return []
+        case (.ready, .uploadFinished(let id, let result)):
+            return uploadFinished(id: id, result: result, now: now)
+        case (.ready, _) where leaveAfterUploads != nil:
+            return []
         case (.ready, .inputEnded):
-            return drain(message: "leaving", why: "end of input")
+            return leave(message: "leaving", why: "end of input", now: now)
         case (.ready, .input(let line)):
             return perform(ChatInput.parse(line), now: now)
         }
+    }
+
+    /// Leaves now, or once the uploads under way are over.
+    private mutating func leave(message: String, why: String, now: Int64) -> [Action] {
+        guard uploads.isEmpty else {
+            leaveAfterUploads = (message, why)
+            let count = uploads.count
+            return [.show(display.note("leaving once \(count == 1 ? "the upload" : "\(count) uploads") under way \(count == 1 ? "is" : "are") over", now: now))]
+        }
+        return drain(message: message, why: why)
     }
 
     private mutating func drain(message: String, why: String) -> [Action] {
@@ -272,9 +296,51 @@ struct ChatSessionStateMachine {
             }
             guard let room = currentRoom else { return note(noRoom) }
             return [.send(IRCMessage(command: "CHATHISTORY", parameters: ["LATEST", room, "*", String(limit)]))]
+        case .sendFile(let path, let recipients):
+            guard let room = currentRoom else { return note(noRoom) }
+            guard configuration.webURL != nil else { return note(FileUploadError.noWebAddress.description) }
+            lastUpload += 1
+            let upload = FileUpload(id: lastUpload, path: path, recipients: recipients, room: room)
+            uploads[upload.id] = upload
+            let to = recipients.isEmpty ? room : recipients.joined(separator: ", ")
+            return [.show(display.note("uploading \(upload.name) for \(to)…", now: now)), .upload(upload)]
         case .quit(let reason):
-            return drain(message: reason ?? "leaving", why: reason.map { "quit (\($0))" } ?? "quit")
+            return leave(message: reason ?? "leaving", why: reason.map { "quit (\($0))" } ?? "quit", now: now)
         }
+    }
+
+    /// Says the share line of a stored file in its room (or says why it failed); leaves if
+    /// that was waiting for this upload.
+    private mutating func uploadFinished(id: Int, result: Result<FileUploadReceipt, FileUploadError>, now: Int64) -> [Action] {
+        guard let upload = uploads.removeValue(forKey: id) else { return [] }
+        var out: [Action]
+        switch result {
+        case .success(let receipt):
+            out = shareLine(receipt.message, in: upload.room, now: now)
+        case .failure(let error):
+            out = [.show(display.note("cannot send \(upload.name): \(error)", now: now))]
+        }
+        if uploads.isEmpty, let leaving = leaveAfterUploads {
+            leaveAfterUploads = nil
+            out += drain(message: leaving.message, why: leaving.why)
+        }
+        return out
+    }
+
+    /// One PRIVMSG carrying a file's share line, never split: a piece without the line's
+    /// `@nick`s would go to the whole room, key and all.
+    private mutating func shareLine(_ text: String, in room: String, now: Int64) -> [Action] {
+        let message = IRCMessage(command: "PRIVMSG", parameters: [room, text])
+        guard message.serialized.utf8.count <= IRCLimits.maxMessageBytes else {
+            return [.show(display.note("the line sharing the file is too long to send: \(text)", now: now))]
+        }
+        var out: [Action] = [.send(message)]
+        if !capabilities.contains("echo-message") {
+            var local = message
+            local.source = "\(nick)!local"
+            if let line = display.render(local, now: now) { out.append(.show(line)) }
+        }
+        return out
     }
 
     /// PRIVMSGs carrying `text`, split to fit 512 bytes once the server adds our

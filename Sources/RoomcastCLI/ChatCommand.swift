@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatClient
+import Foundation
 import IRCProtocol
 import Logging
 import ServiceLifecycle
@@ -13,7 +14,12 @@ public struct ChatCommand: AsyncParsableCommand {
         discussion: """
             Connects to a Roomcast server (or any IRC server), joins the room and sends each \
             line you type to it. Type /help for commands (/msg, /join, /part, /nick, /names, \
-            /history, /me, /quit); @nick in a line mentions someone.
+            /history, /me, /send, /quit); @nick in a line mentions someone.
+
+            /send PATH [@nick ...] shares a file: it is uploaded to the server's web port \
+            (--web, by default port 8080 of the --server host) and a line with its download link \
+            is said in the current room, or, with @nicks, only to those members (the link then \
+            works only for them and you).
 
             Every message seen and sent goes to a transcript file under the transcripts folder, \
             named <host>_<port>-<nick>-<start time>.log, one tab-separated line per event, \
@@ -35,8 +41,12 @@ public struct ChatCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Folder for transcript files (created if missing).", valueName: "folder"))
     var transcripts = "./transcripts"
 
-    @Option(help: "Server password, sent as IRC PASS.")
+    @Option(help: "Server password, sent as IRC PASS (and with /send uploads).")
     var password: String?
+
+    @Option(help: ArgumentHelp("The server's web address, where /send uploads files (default: http://HOST:8080, HOST from --server).",
+                               valueName: "url"))
+    var web: String?
 
     @Option(help: "User name sent in IRC USER (default: the nick).")
     var user: String?
@@ -65,9 +75,19 @@ public struct ChatCommand: AsyncParsableCommand {
         guard IRCNames.isValidChannel(roomName, maxLength: 50) else {
             throw ValidationError("--room: '\(room)' is not a valid room name (e.g. #lobby; no spaces, commas or colons).")
         }
+        if let web {
+            guard web.hasPrefix("http://") || web.hasPrefix("https://"), let url = URL(string: web), url.host != nil else {
+                throw ValidationError("--web: '\(web)' is not a web address (e.g. http://192.168.1.20:8080).")
+            }
+        }
         if let user, user.isEmpty || user.contains(where: { $0 == " " || $0 == "@" }) {
             throw ValidationError("--user: '\(user)' must be one word without '@'.")
         }
+    }
+
+    /// `http://HOST:8080`, the web port of `roomcast serve` on the chat server's host.
+    static func defaultWebURL(host: String) -> String {
+        "http://\(host.contains(":") ? "[\(host)]" : host):8080"
     }
 
     /// Chats until /quit, end of input, SIGINT or SIGTERM; exits non-zero if the server hangs up first.
@@ -78,7 +98,8 @@ public struct ChatCommand: AsyncParsableCommand {
         let configuration = ChatClient.Configuration(
             host: address.host, port: address.port, nick: nick, room: roomName,
             password: password, user: user, realName: realname,
-            transcriptDirectory: transcripts, isTerminal: StandardIO.outputIsTerminal)
+            transcriptDirectory: transcripts, isTerminal: StandardIO.outputIsTerminal,
+            webURL: web ?? Self.defaultWebURL(host: address.host))
         let client = ChatClient(configuration: configuration, input: StandardIO.inputLines(),
                                 output: StandardIO.writeLine, logger: logger)
         let group = ServiceGroup(configuration: .init(

@@ -42,10 +42,18 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("http-port"), help: "Web UI port: chat, live cameras, history and viewers in the browser (0 picks a free port).")
     var httpPort = 8080
 
+    @Option(name: .customLong("max-upload"), help: ArgumentHelp(
+        "Largest file that may be shared (kept in DATA/files): bytes, or a number with K, KB, M, MB, G or GB (1024-based), e.g. 25MB.",
+        valueName: "size"))
+    var maxUpload = "25MB"
+
     public init() {}
 
     public func validate() throws {
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be 0…65535, not \(httpPort).") }
+        guard FileSize(parsing: maxUpload) != nil else {
+            throw ValidationError("--max-upload: '\(maxUpload)' is not a size; give bytes or a number with K, KB, M, MB, G or GB (1024-based), e.g. 25MB.")
+        }
     }
 
     public func run() async throws {
@@ -56,6 +64,7 @@ public struct ServeCommand: AsyncParsableCommand {
         let accessLog: AccessLog
         do {
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: data + "/files", withIntermediateDirectories: true)
             store = try HistoryStore(path: data + "/history.sqlite")
             accessLog = try AccessLog(path: data + "/access.log", logger: logger)
         } catch {
@@ -80,6 +89,8 @@ public struct ServeCommand: AsyncParsableCommand {
         web.host = host
         web.port = httpPort
         web.chatPassword = chat.chatPassword
+        web.filesDirectory = data + "/files"
+        web.maxUploadBytes = FileSize(parsing: maxUpload)?.bytes ?? web.maxUploadBytes
         let webServer = WebServer(configuration: web,
                                   dependencies: .init(core: core, history: store, cameras: cameraList, accessLog: accessLog, rtspServer: rtspServer,
                                                       metrics: metrics),

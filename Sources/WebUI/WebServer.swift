@@ -22,8 +22,13 @@ public final class WebServer: Service {
         public var port = 8080
         /// Largest WebSocket message accepted from a browser.
         public var maxWebSocketFrameBytes = 16 * 1024
-        /// When set, browsers must give this password to join the chat (as IRC clients give PASS).
+        /// When set, browsers must give this password to join the chat (as IRC clients give PASS),
+        /// and uploads must carry it as `Authorization: Bearer PASSWORD`.
         public var chatPassword: String?
+        /// The folder shared files are kept in (`DATA/files`); `nil` turns file sharing off.
+        public var filesDirectory: String?
+        /// Largest file accepted for sharing, in bytes; larger uploads get 413.
+        public var maxUploadBytes = 25 * 1024 * 1024
         /// Creates the default configuration.
         public init() {}
     }
@@ -81,6 +86,7 @@ public final class WebServer: Service {
         addCameraRoutes(to: router)
         addAPIRoutes(to: router)
         addChatRoutes(to: router)
+        addFileRoutes(to: router)
         addMetricsRoutes(to: router)
         addStaticRoutes(to: router)
         let logger = self.logger

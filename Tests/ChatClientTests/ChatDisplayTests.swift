@@ -42,7 +42,7 @@ import Testing
         (":roomcast 353 carol = #lobby :carol @alice bob", "[10:00:01] #lobby members: carol @alice bob", ["#lobby", "*", "members: carol @alice bob"]),
         (":alice!a@h PRIVMSG #lobby :\u{3}04,12red\u{3} \u{1B}[2Jclear\u{2}bold\tx", "[10:00:01] #lobby <alice> red [2Jclearbold x",
          ["#lobby", "alice", "\u{3}04,12red\u{3} \u{1B}[2Jclear\u{2}bold\tx"]),
-        ("ERROR :Closing link", "[10:00:01] server error: Closing link", ["*", "*", "ERROR: Closing link"]),
+        ("ERROR :Closing link", "[10:00:01] * server: Closing link", ["*", "*", "ERROR: Closing link"]),
     ]
 
     @Test(arguments: cases)

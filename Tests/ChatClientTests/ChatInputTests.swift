@@ -37,6 +37,17 @@ import Testing
         ("/me", .invalid("usage: /me action")),
         ("/frobnicate now", .invalid("unknown command /frobnicate (type /help)")),
         ("/", .invalid("empty command; type //text to say something starting with /")),
+        ("/send notes.txt", .sendFile(path: "notes.txt", to: [])),
+        ("/send ~/My Photos/cat 1.jpg", .sendFile(path: "~/My Photos/cat 1.jpg", to: [])),
+        ("/send notes.txt @bob", .sendFile(path: "notes.txt", to: ["bob"])),
+        ("/send notes.txt @bob @carol  ", .sendFile(path: "notes.txt", to: ["bob", "carol"])),
+        ("/send notes.txt @bob,@carol", .sendFile(path: "notes.txt", to: ["bob", "carol"])),
+        ("/send 'two words.txt' @bob", .sendFile(path: "two words.txt", to: ["bob"])),
+        ("/send \"q.txt\"", .sendFile(path: "q.txt", to: [])),
+        ("/SEND a.bin", .sendFile(path: "a.bin", to: [])),
+        ("/upload a.bin", .sendFile(path: "a.bin", to: [])),
+        ("/send", .invalid("usage: /send PATH [@nick ...]")),
+        ("/send notes.txt @", .invalid("usage: /send PATH [@nick ...]")),
     ]
 
     @Test(arguments: cases)
@@ -59,7 +70,7 @@ import Testing
 
     @Test func helpListsEveryCommand() {
         let help = ChatInput.helpLines.joined(separator: "\n")
-        for command in ["/msg", "/me", "/join", "/part", "/nick", "/names", "/history", "/quit", "/help", "//"] {
+        for command in ["/msg", "/me", "/send", "/join", "/part", "/nick", "/names", "/history", "/quit", "/help", "//"] {
             #expect(help.contains(command))
         }
     }

@@ -123,7 +123,7 @@ import Testing
 
     @Test func reportsTheServerClosingWithItsReason() {
         var m = Self.ready()
-        #expect(Self.shown(Self.feed(&m, "ERROR :Closing link: (Excess Flood)")) == ["[10:00:01] server error: Closing link: (Excess Flood)"])
+        #expect(Self.shown(Self.feed(&m, "ERROR :Closing link: (Excess Flood)")) == ["[10:00:01] * server: Closing link: (Excess Flood)"])
         #expect(Self.finish(m.handle(.closed(reason: nil), now: Self.now)) == .closedByServer("Closing link: (Excess Flood)"))
         var silent = Self.machine()
         #expect(Self.finish(silent.handle(.closed(reason: "reset"), now: Self.now)) == .closedByServer("reset"))

@@ -9,16 +9,22 @@ highlighted, carol never sees it. A mention of someone absent is an error to ali
 message shows up in bob's sidebar. With IRC_BOT_NICK, alice pings that member
 (which the Swift test runs on the IRC side of the same chat core) and waits for its pong.
 The camera image must show 640x480 frames that change. History search and the viewers panel
-are exercised. Screenshots go to OUTDIR (page.png is bob's window). Prints one JSON object:
+are exercised. Files: alice shares one with the room through the page's file input and bob's
+browser downloads it from the link byte for byte; a file for "@bob" reaches bob, not carol,
+and is refused without its key; a file over the server's 1 MB limit (the Swift test sets it)
+is refused with a message under the message box. Screenshots go to OUTDIR (page.png is bob's window). Prints one JSON object:
 {"ok": bool, "checks": {name: bool}, "details": {...}, "console": [...], "error": str?}.
 """
 
+import hashlib
 import json
 import os
 import shutil
 import sys
 import time
 import traceback
+import urllib.error
+import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
@@ -126,6 +132,42 @@ def camera_pixels(driver):
         "let hash = 0; for (let i = 0; i < data.length; i += 7) { hash = (hash * 31 + data[i]) | 0; }"
         "return hash;"
     )
+
+
+def file_link(driver, name):
+    """The first link in the conversation whose text holds `name`: its href and download attribute."""
+    return driver.execute_script(
+        "const a = [...document.querySelectorAll('#messages a')].find(a => a.textContent.includes(arguments[0]));"
+        "return a ? { href: a.href, download: a.getAttribute('download'), text: a.closest('li').textContent } : null;",
+        name,
+    )
+
+
+def fetch_digest(driver, href):
+    """Downloads `href` in the browser (same origin) and returns its status, length and SHA-256."""
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], { cache: 'no-store' }).then(async (r) => {"
+        "  const body = await r.arrayBuffer();"
+        "  const hash = await crypto.subtle.digest('SHA-256', body);"
+        "  done({ status: r.status, length: body.byteLength,"
+        "         sha256: [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join(''),"
+        "         disposition: r.headers.get('Content-Disposition'), type: r.headers.get('Content-Type') });"
+        "}).catch((e) => done({ error: String(e) }));",
+        href,
+    )
+
+
+def http_status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def share(driver, path):
+    driver.find_element(By.ID, "file-input").send_keys(path)
 
 
 def console_errors(driver, who):
@@ -267,6 +309,55 @@ def main():
             "return [...document.querySelectorAll('#viewers li')].map(li => li.textContent);")
         details["viewers"] = viewers
         checks["viewers_panel"] = len(viewers) > 0 and not any(v.startswith("Unavailable") for v in viewers)
+
+        # Files: alice shares one with the room through the file input; bob downloads it intact.
+        payload = os.urandom(300_000)
+        shared_path = os.path.join(out, "shared file.bin")
+        with open(shared_path, "wb") as f:
+            f.write(payload)
+        share(alice, shared_path)
+        for driver in (bob, carol):
+            wait(driver, "the shared file's link", lambda d: file_link(d, "shared%20file.bin") is not None)
+        link = file_link(bob, "shared%20file.bin")
+        details["file_link"] = link
+        checks["file_link"] = link["download"] == "" and "shared a file: shared file.bin (293 KB)" in link["text"]
+        got = fetch_digest(bob, link["href"])
+        details["file_download"] = got
+        checks["file_shared_intact"] = (got.get("status") == 200 and got.get("length") == len(payload)
+                                        and got.get("sha256") == hashlib.sha256(payload).hexdigest()
+                                        and (got.get("disposition") or "").startswith("attachment;"))
+        wait(alice, "alice's upload status", lambda d: "Shared shared file.bin" in d.find_element(By.ID, "upload-status").text)
+
+        # A file for @bob only: typed mention first, then the file.
+        secret = os.urandom(5000)
+        secret_path = os.path.join(out, "for-bob.txt")
+        with open(secret_path, "wb") as f:
+            f.write(secret)
+        box = alice.find_element(By.ID, "say")
+        box.clear()
+        box.send_keys("@bob ")
+        share(alice, secret_path)
+        wait(bob, "bob's file", lambda d: file_link(d, "for-bob.txt") is not None)
+        directed = file_link(bob, "for-bob.txt")
+        details["file_directed"] = directed
+        got = fetch_digest(bob, directed["href"])
+        checks["file_directed"] = ("?key=" in directed["href"] and "@bob sent you a file: for-bob.txt" in directed["text"]
+                                   and got.get("sha256") == hashlib.sha256(secret).hexdigest())
+        wait(alice, "the mention to be used up", lambda d: d.find_element(By.ID, "say").get_attribute("value") == "")
+        say(bob, "sentinel after the file")
+        wait(carol, "bob's sentinel after the file", lambda d: find_message(d, "sentinel after the file") is not None)
+        without_key = directed["href"].split("?")[0]
+        details["file_without_key"] = http_status(without_key)
+        checks["file_directed_private"] = file_link(carol, "for-bob.txt") is None and details["file_without_key"] == 404
+
+        # Over the limit: refused in the page with the server's message.
+        big_path = os.path.join(out, "big.bin")
+        with open(big_path, "wb") as f:
+            f.write(os.urandom(1_500_000))
+        share(alice, big_path)
+        wait(alice, "the too-large message", lambda d: "larger than the 1 MB upload limit"
+             in d.find_element(By.ID, "upload-status").text)
+        checks["file_too_large_shown"] = "error" in alice.find_element(By.ID, "upload-status").get_attribute("class")
 
         # Screenshots: bob's window shows the highlighted mention and the camera.
         bob.execute_script("document.getElementById('say').blur();")

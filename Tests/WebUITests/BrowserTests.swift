@@ -33,7 +33,7 @@ struct BrowserTests {
 
     @Test(.enabled(if: available || ExternalTool.required,
                    "a browser is not installed (apt-get install chromium chromium-driver; python3 -m pip install selenium)"))
-    func threeBrowsersChatAndWatchTheCamera() async throws {
+    func threeBrowsersChatShareFilesAndWatchTheCamera() async throws {
         guard Self.available else {
             Issue.record("ROOMCAST_REQUIRE_INTEROP=1 but chromium, chromedriver or python3's selenium is missing")
             return
@@ -44,7 +44,7 @@ struct BrowserTests {
         let out = keep ?? FileManager.default.temporaryDirectory.appendingPathComponent("roomcast-browser-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let cameras: [(String, any FrameSource)] = [("cam", PatternSource(width: 640, height: 480, framesPerSecond: 10))]
-        try await WebChatTesting.withServer(cameras: cameras) { port, core in
+        try await FileTesting.withServer(maxUploadBytes: 1024 * 1024, cameras: cameras) { port, core, files in
             // dave is on the IRC side of the same core, and answers "@dave ping" with "@sender pong".
             let dave = try PingBot(nick: "dave", core: core)
             defer { dave.stop() }
@@ -55,13 +55,16 @@ struct BrowserTests {
             #expect(json["ok"] as? Bool == true, "\(json)")
             for name in ["title", "nick_in_use_shown", "welcomed", "members", "direct_message", "broadcast", "completion", "mention_highlighted", "mention_echoed",
                          "mention_private", "absent_mention_error", "irc_member_replies", "camera_size", "camera_moves",
-                         "history_search", "viewers_panel", "screenshot"] {
+                         "history_search", "viewers_panel", "file_link", "file_shared_intact", "file_directed",
+                         "file_directed_private", "file_too_large_shown", "screenshot"] {
                 #expect(checks[name] == true, "\(name): \(json["details"] ?? "")")
             }
             #expect((json["console"] as? [String] ?? []).isEmpty, "\(json["console"] ?? "")")
             // The IRC-side member got the broadcast but not bob's mention.
             #expect(dave.member.messages.contains("hello everyone"))
             #expect(!dave.member.messages.contains { $0.contains("only for you") })
+            // The two shared files and their records; nothing of the refused one.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: files).count == 4)
             let png = try #require(FileManager.default.contents(atPath: out + "/page.png"), "no screenshot in \(out)")
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
             #expect(png.count > 10_000)

@@ -659,6 +659,11 @@
         a.textContent = match[1];
         a.target = '_blank';
         a.rel = 'noopener noreferrer';
+        if (isSharedFile(match[1])) {
+          // The server names the file (Content-Disposition); the attribute makes it a download.
+          a.setAttribute('download', '');
+          a.classList.add('file-link');
+        }
         parent.append(a);
       } else {
         const span = document.createElement('span');
@@ -669,6 +674,109 @@
       last = match.index + match[0].length;
     }
     if (last < text.length) parent.append(text.slice(last));
+  }
+
+  /** Whether a link is a file shared through this server (same origin, /files/ID…). */
+  function isSharedFile(href) {
+    try {
+      const url = new URL(href);
+      return url.origin === location.origin && /^\/files\/[0-9a-f]{32}(\/|$)/.test(url.pathname);
+    } catch {
+      return false;
+    }
+  }
+
+  // ---------------------------------------------------------------- file sharing
+
+  // The server stores the file and answers with the chat line that shares it; the page says
+  // that line like any message, so the chat routes it: to the room, or only to the @nicks the
+  // message box starts with (or to the other side of a direct conversation).
+  const uploads = { maxBytes: null, enabled: true, statusTimer: null };
+
+  function describeSize(bytes) {
+    if (bytes < 1024) return bytes === 1 ? '1 byte' : `${bytes} bytes`;
+    let value = bytes / 1024;
+    let unit = 'KB';
+    for (const next of ['MB', 'GB', 'TB']) {
+      if (value < 1024) break;
+      value /= 1024;
+      unit = next;
+    }
+    if (value < 10) {
+      const tenths = Math.round(value * 10);
+      return tenths % 10 ? `${Math.floor(tenths / 10)}.${tenths % 10} ${unit}` : `${tenths / 10} ${unit}`;
+    }
+    return `${Math.round(value)} ${unit}`;
+  }
+
+  async function loadUploadLimits() {
+    try {
+      const limits = await getJSON('/api/files/limits');
+      uploads.enabled = limits.enabled !== false;
+      if (typeof limits.maxUploadBytes === 'number') uploads.maxBytes = limits.maxUploadBytes;
+    } catch { /* the server checks every upload anyway */ }
+    $('share-file').hidden = !uploads.enabled;
+  }
+
+  function showUpload(text, cls) {
+    const status = $('upload-status');
+    clearTimeout(uploads.statusTimer);
+    status.textContent = text;
+    status.className = `upload-status ${cls}`;
+    status.hidden = false;
+    if (cls === 'ok') uploads.statusTimer = setTimeout(() => { status.hidden = true; }, 8000);
+  }
+
+  /** The @nicks a message starts with, and the text after them. */
+  function leadingMentions(text) {
+    const pattern = new RegExp(`^@([${NICK_START}][${NICK_START}0-9-]*)[,:]?(\\s+|$)`);
+    const nicks = [];
+    let rest = text.trimStart();
+    for (let match = pattern.exec(rest); match; match = pattern.exec(rest)) {
+      nicks.push(match[1].replace(/-+$/, ''));
+      rest = rest.slice(match[0].length);
+    }
+    return { nicks, rest };
+  }
+
+  function shareFile(file) {
+    const conv = state.current;
+    if (!conv || !state.registered) { showUpload('Join a room first.', 'error'); return; }
+    const input = $('say');
+    const leading = conv.kind === 'direct' ? { nicks: [conv.name], rest: input.value } : leadingMentions(input.value);
+    const recipients = leading.nicks;
+    if (uploads.maxBytes !== null && file.size > uploads.maxBytes) {
+      showUpload(`${file.name}: the file is larger than the ${describeSize(uploads.maxBytes)} upload limit`, 'error');
+      return;
+    }
+    let url = `/api/files?name=${encodeURIComponent(file.name)}`;
+    if (recipients.length > 0) url += `&to=${encodeURIComponent(recipients.join(','))}`;
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    if (state.password) xhr.setRequestHeader('Authorization', `Bearer ${state.password}`);
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable && e.total > 0) showUpload(`Uploading ${file.name}… ${Math.floor((e.loaded * 100) / e.total)}%`, 'info');
+    });
+    xhr.addEventListener('load', () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status !== 201 || !body || typeof body.message !== 'string') {
+        showUpload(`${file.name}: ${(body && body.error) || `the upload failed (HTTP ${xhr.status})`}`, 'error');
+        return;
+      }
+      if (!send({ type: 'say', target: conv.name, text: body.message })) {
+        showUpload(`${file.name} was stored but not shared: not connected.`, 'error');
+        return;
+      }
+      const to = recipients.length > 0 ? ` with ${recipients.join(', ')}` : '';
+      showUpload(`Shared ${body.name} (${describeSize(body.size)})${to}.`, 'ok');
+      // The @nicks that chose the recipients have done their job.
+      if (conv.kind !== 'direct' && recipients.length > 0 && input.value === leading.original) input.value = leading.rest;
+    });
+    xhr.addEventListener('error', () => showUpload(`${file.name}: the upload failed (the server could not be reached)`, 'error'));
+    leading.original = input.value;
+    showUpload(`Uploading ${file.name}…`, 'info');
+    xhr.send(file);
   }
 
   // ---------------------------------------------------------------- HTTP panels (the JSON API)
@@ -855,6 +963,12 @@
       if (state.ws && state.ws.readyState === WebSocket.OPEN) hello(); else connect();
     });
     $('say-form').addEventListener('submit', submitSay);
+    $('share-file').addEventListener('click', () => $('file-input').click());
+    $('file-input').addEventListener('change', (e) => {
+      const input = e.target;
+      for (const file of input.files) shareFile(file);
+      input.value = '';   // the same file can be chosen again
+    });
     $('say').addEventListener('keydown', sayKeydown);
     $('say').addEventListener('input', updateCompletions);
     $('say').addEventListener('click', updateCompletions);
@@ -881,6 +995,7 @@
     setInterval(() => { if (state.registered) refreshRooms(); }, 15000);
     renderHeader();
     loadCameras();
+    loadUploadLimits();
   }
 
   start();

@@ -1,0 +1,198 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The shared files of `roomcast serve`, in `DATA/files`: each file is `<id>` (its bytes) beside
+/// `<id>.json` (its ``SharedFileRecord``).
+///
+/// An id is 128 random bits as 32 lowercase hex digits, and nothing else ever becomes a path:
+/// a request naming anything other than such an id is answered without touching the disk, so
+/// no request can reach another file. Uploads stream into a temporary file in the same folder
+/// that is renamed into place only once complete, so an aborted or oversized upload leaves
+/// nothing behind; the record is written last, so a file is visible only once whole.
+struct FileStore: Sendable {
+    /// The folder.
+    let directory: String
+    /// The largest upload accepted, in bytes.
+    let maxBytes: Int
+    private let fileIO = FileIO()
+
+    /// Prefix of the temporary files uploads stream into (never a valid id).
+    static let temporaryPrefix = ".upload-"
+
+    init(directory: String, maxBytes: Int) {
+        self.directory = directory
+        self.maxBytes = maxBytes
+    }
+
+    /// Creates the folder if needed and removes temporary files a crash may have left.
+    func prepare() throws {
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(Self.temporaryPrefix) {
+            try? manager.removeItem(atPath: path(name))
+        }
+    }
+
+    /// Whether `text` is an id: exactly 32 lowercase hex digits.
+    static func isValidID(_ text: some StringProtocol) -> Bool {
+        text.utf8.count == 32 && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
+    /// 128 random bits as 32 lowercase hex digits (ids and download keys).
+    static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()   // getrandom(2)/arc4random: cryptographically secure
+        return [generator.next(), generator.next()].map { (value: UInt64) -> String in
+            let hex = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
+    }
+
+    /// Whether `given` equals `expected`, in time that does not depend on where they differ.
+    static func constantTimeEquals(_ given: some StringProtocol, _ expected: some StringProtocol) -> Bool {
+        let a = Array(given.utf8), b = Array(expected.utf8)
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+
+    /// Path of the bytes of file `id` (a valid id).
+    func dataPath(_ id: String) -> String { path(id) }
+
+    private func recordPath(_ id: String) -> String { path(id + ".json") }
+
+    private func path(_ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// Streams `body` into a new file and records it; returns its id and record.
+    ///
+    /// Throws ``FileTooLarge`` as soon as the body passes ``maxBytes``, and ``IncompleteUpload``
+    /// when it ends before its declared `length`; on any failure (too large, the client gone, a
+    /// full disk) nothing is left on disk.
+    func save<Body: AsyncSequence>(_ body: Body, length: Int?, name: String, type: String, recipients: [String]?, key: String?,
+                                   now: Int64, context: some RequestContext) async throws -> (id: String, record: SharedFileRecord)
+    where Body.Element == ByteBuffer {
+        let id = Self.newToken()
+        let temporary = path(Self.temporaryPrefix + Self.newToken())
+        let final = dataPath(id)
+        let size: Int64
+        let limited = SizeLimitedBody(base: body, limit: maxBytes, expectedLength: length)
+        do {
+            try await fileIO.writeFile(contents: limited, path: temporary, context: context)
+            size = try await NIOThreadPool.singleton.runIfActive {
+                let size = (try FileManager.default.attributesOfItem(atPath: temporary)[.size] as? NSNumber)?.int64Value ?? 0
+                try FileManager.default.moveItem(atPath: temporary, toPath: final)
+                return size
+            }
+        } catch {
+            try? await NIOThreadPool.singleton.runIfActive { try? FileManager.default.removeItem(atPath: temporary) }
+            // The file system wraps what the body threw in its own error.
+            throw limited.exceeded.value ? FileTooLarge() : error
+        }
+        let record = SharedFileRecord(name: name, type: type, size: size, created: now, recipients: recipients, key: key)
+        do {
+            let data = try JSONEncoder().encode(record)
+            let path = recordPath(id)
+            try await NIOThreadPool.singleton.runIfActive { try data.write(to: URL(fileURLWithPath: path), options: .atomic) }
+        } catch {
+            try? await NIOThreadPool.singleton.runIfActive { try? FileManager.default.removeItem(atPath: final) }
+            throw error
+        }
+        return (id, record)
+    }
+
+    /// The record of file `id`, or `nil` when there is none (or `id` is not an id).
+    func record(_ id: String) async -> SharedFileRecord? {
+        guard Self.isValidID(id) else { return nil }
+        let path = recordPath(id)
+        guard let data = try? await NIOThreadPool.singleton.runIfActive({ FileManager.default.contents(atPath: path) }) ?? nil else {
+            return nil
+        }
+        return try? JSONDecoder().decode(SharedFileRecord.self, from: data)
+    }
+
+    /// The bytes of file `id` as a streamed response body.
+    func body(of id: String, context: some RequestContext) async throws -> ResponseBody {
+        try await fileIO.loadFile(path: dataPath(id), context: context)
+    }
+}
+
+/// The body passed the upload limit.
+struct FileTooLarge: Error {}
+
+/// The body ended before its declared length (the client went away).
+struct IncompleteUpload: Error {}
+
+/// A shared file's description, kept beside its bytes as `<id>.json`.
+struct SharedFileRecord: Codable, Equatable, Sendable {
+    /// The name it was shared under (made safe to show), used for the download's file name.
+    var name: String
+    /// Its Content-Type, from the name's extension.
+    var type: String
+    /// Its size in bytes.
+    var size: Int64
+    /// When it was shared, in ms since the epoch.
+    var created: Int64
+    /// The nicks it was sent to; `nil` for the whole room.
+    var recipients: [String]?
+    /// The key a download must give; set exactly for files sent to someone.
+    var key: String?
+
+    func encode(to encoder: any Encoder) throws {
+        // Every key always, `null` when absent, so the file reads the same for every record.
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(type, forKey: .type)
+        try container.encode(size, forKey: .size)
+        try container.encode(created, forKey: .created)
+        try container.encode(recipients, forKey: .recipients)
+        try container.encode(key, forKey: .key)
+    }
+}
+
+/// An upload body that throws ``FileTooLarge`` once it passes `limit` bytes, and says so in
+/// ``exceeded`` (whoever iterates it may wrap the error).
+struct SizeLimitedBody<Base: AsyncSequence>: AsyncSequence where Base.Element == ByteBuffer {
+    typealias Element = ByteBuffer
+    let base: Base
+    let limit: Int
+    /// The declared length: ending at any other is an error, as a closed connection may end the body early.
+    let expectedLength: Int?
+    let exceeded = Flag()
+
+    /// Set once, read after the iteration.
+    final class Flag: Sendable {
+        private let storage = Atomic(false)
+        var value: Bool { storage.load(ordering: .acquiring) }
+        func set() { storage.store(true, ordering: .releasing) }
+    }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let limit: Int
+        let expectedLength: Int?
+        let exceeded: Flag
+        var count = 0
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let buffer = try await base.next() else {
+                if let expectedLength, count != expectedLength { throw IncompleteUpload() }
+                return nil
+            }
+            count += buffer.readableBytes
+            if count > limit {
+                exceeded.set()
+                throw FileTooLarge()
+            }
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator(), limit: limit, expectedLength: expectedLength, exceeded: exceeded)
+    }
+}
