@@ -154,6 +154,7 @@ struct ChatBridgeTests {
             let bob = try await Socket.registered("bob", port: port, joining: "#lobby")
             alice.send(raw: String(repeating: " ", count: 20 * 1024))
             try await eventually("alice closed") { alice.isClosed }
+            #expect(alice.closeFrame?.closeCode == .messageTooLarge, "1009 tells the browser why: \(String(describing: alice.closeFrame))")
             let quit = try await bob.next("event") { $0["kind"] == "quit" }
             #expect(quit["sender"] == "alice")
             #expect(quit["text"] == "Connection closed")
@@ -576,6 +577,7 @@ enum WebChatTesting {
             let received = Mutex<[JSON]>([])
             let cursor = Mutex(0)
             let closed = Mutex(false)
+            let closeFrame = Mutex<WebSocketCloseFrame?>(nil)
         }
 
         private init(port: Int) {
@@ -583,7 +585,7 @@ enum WebChatTesting {
             self.outgoing = outgoing
             let inbox = self.inbox
             task = Task {
-                _ = try? await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/chat", logger: WebChatTesting.logger) { inbound, outbound, _ in
+                let closeFrame = try? await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/chat", logger: WebChatTesting.logger) { inbound, outbound, _ in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             defer { outgoing.finish() }
@@ -597,6 +599,7 @@ enum WebChatTesting {
                         group.cancelAll()
                     }
                 }
+                inbox.closeFrame.withLock { $0 = closeFrame ?? nil }
                 inbox.closed.withLock { $0 = true }
             }
         }
@@ -648,6 +651,9 @@ enum WebChatTesting {
 
         /// Whether the connection has ended.
         var isClosed: Bool { inbox.closed.withLock { $0 } }
+
+        /// The server's close frame, once the connection has ended with one.
+        var closeFrame: WebSocketCloseFrame? { inbox.closeFrame.withLock { $0 } }
 
         /// The next message of `type` (after the last one returned) that matches; earlier
         /// non-matching messages are skipped.

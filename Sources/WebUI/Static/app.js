@@ -129,9 +129,11 @@
       try { message = JSON.parse(e.data); } catch { return; }
       handle(message);
     });
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (event) => {
       if (state.ws !== ws) return;
       state.ws = null;
+      // 1009 Message Too Big: the server refused a frame over its limit.
+      if (event.code === 1009 && !state.fatal) state.fatal = 'a message was too large for the server';
       const wasRegistered = state.registered;
       state.registered = false;
       for (const conv of state.conversations.values()) conv.joined = false;
