@@ -22,6 +22,7 @@ final class IRCConnectionHandler: ChannelInboundHandler {
     private let core: ChatCore
     private let configuration: IRCServerConfiguration
     private let limiter: ConnectionLimiter
+    private let batcher: IRCFlushBatcher
     private let logger: Logger
     private let now: @Sendable () -> Double
 
@@ -33,11 +34,12 @@ final class IRCConnectionHandler: ChannelInboundHandler {
     private var drainScheduled = false
     private var awaitingPong = false
 
-    init(core: ChatCore, configuration: IRCServerConfiguration, limiter: ConnectionLimiter, logger: Logger,
+    init(core: ChatCore, configuration: IRCServerConfiguration, limiter: ConnectionLimiter, batcher: IRCFlushBatcher, logger: Logger,
          now: @escaping @Sendable () -> Double) {
         self.core = core
         self.configuration = configuration
         self.limiter = limiter
+        self.batcher = batcher
         self.logger = logger
         self.now = now
         self.bucket = TokenBucket(rate: configuration.floodRate, burst: configuration.floodBurst, now: now())
@@ -60,7 +62,7 @@ final class IRCConnectionHandler: ChannelInboundHandler {
             return
         }
         logger.debug("connected")
-        session = IRCSession(core: core, configuration: configuration, channel: channel, host: address, logger: logger)
+        session = IRCSession(core: core, configuration: configuration, channel: channel, batcher: batcher, host: address, logger: logger)
         context.fireChannelActive()
     }
 
@@ -135,6 +137,9 @@ final class IRCConnectionHandler: ChannelInboundHandler {
     // MARK: Lines
 
     private func process(_ inbound: IRCInboundLine) {
+        // The line's relays are written, not flushed; flush now (outside ChatCore's lock) any
+        // recipient holding a lot, so its unflushed lines never count as a full send queue.
+        defer { batcher.flushOversized() }
         guard let session else { return }
         switch inbound {
         case .tooLong:

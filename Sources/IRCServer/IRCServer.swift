@@ -45,6 +45,7 @@ public final class IRCServer: Service {
         let configuration = self.configuration
         let logger = self.logger
         let sendQueue = max(configuration.maxSendQueueBytes, 1024)
+        let batcher = IRCFlushBatcher(eventLoop: childLoop, sendQueueBytes: sendQueue)
         let serverChannel = try await ServerBootstrap(group: group, childGroup: childLoop)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -55,7 +56,7 @@ public final class IRCServer: Service {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(IdleStateHandler(readTimeout: .nanoseconds(Int64(configuration.pingInterval * 1e9))))
                     try sync.addHandler(ByteToMessageHandler(IRCLineDecoder()))
-                    try sync.addHandler(IRCConnectionHandler(core: core, configuration: configuration, limiter: limiter,
+                    try sync.addHandler(IRCConnectionHandler(core: core, configuration: configuration, limiter: limiter, batcher: batcher,
                                                              logger: logger, now: IRCServer.monotonicSeconds))
                 }
             }

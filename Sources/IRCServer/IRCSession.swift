@@ -25,11 +25,11 @@ final class IRCSession {
     var away: String?
     private var nextBatch = 0
 
-    init(core: ChatCore, configuration: IRCServerConfiguration, channel: any Channel, host: String, logger: Logger) {
+    init(core: ChatCore, configuration: IRCServerConfiguration, channel: any Channel, batcher: IRCFlushBatcher, host: String, logger: Logger) {
         self.core = core
         self.configuration = configuration
         self.channel = channel
-        self.sink = IRCMemberSink(channel: channel)
+        self.sink = IRCMemberSink(channel: channel, batcher: batcher)
         self.host = host
         self.logger = logger
     }

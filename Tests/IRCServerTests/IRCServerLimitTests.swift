@@ -98,6 +98,37 @@ struct IRCServerLimitTests {
         }
     }
 
+    @Test func clientsThatQuitAndVanishMidRelayDoNotDisturbTheServer() async throws {
+        // Each leaver stops reading, says QUIT and closes with room traffic unread, so the
+        // kernel resets the connection: a relay's write to it fails while the server still
+        // has its QUIT to read. Relays must not flush inside ChatCore (a failed flush makes
+        // NIO read that QUIT there, re-entering ChatCore's lock: a crash).
+        try await withIRCServer { port, _ in
+            let talker = try await TestIRCClient.registered(port: port, nick: "talker")
+            let listener = try await TestIRCClient.registered(port: port, nick: "listener")
+            try await talker.join("#lobby")
+            try await listener.join("#lobby")
+            for round in 0..<5 {
+                var leavers: [TestIRCClient] = []
+                for i in 0..<8 {
+                    let leaver = try await TestIRCClient.registered(port: port, nick: "leaver\(round)x\(i)")
+                    try await leaver.join("#lobby")
+                    try await leaver.channel.setOption(.autoRead, value: false).get()
+                    leavers.append(leaver)
+                }
+                for i in 0..<50 { try await talker.send("PRIVMSG #lobby :round \(round) line \(i)") }
+                for leaver in leavers {
+                    try await leaver.send("QUIT :bye")
+                    await leaver.close()
+                }
+                try await talker.send("PRIVMSG #lobby :end of round \(round)")
+                _ = try await listener.waitFor("round \(round)") { $0.parameters.last == "end of round \(round)" }
+            }
+            try await talker.send("PING :still-here")
+            _ = try await talker.waitFor("PONG") { $0.command == "PONG" && $0.parameters.last == "still-here" }
+        }
+    }
+
     @Test func silentClientsArePingedAndDropped() async throws {
         try await withIRCServer(configure: { $0.pingInterval = 1 }) { port, _ in
             let silent = try await TestIRCClient.registered(port: port, nick: "silent")

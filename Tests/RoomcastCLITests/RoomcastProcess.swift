@@ -14,6 +14,8 @@ final class RoomcastProcess: Sendable {
     private let stdinPipe = Pipe()
     private final class Output: Sendable {
         let text = Mutex<(out: String, err: String)>(("", ""))
+        /// Pipes that reached end of file (all the output is in `text`).
+        let ended = Mutex(0)
     }
     private let captured = Output()
 
@@ -30,12 +32,20 @@ final class RoomcastProcess: Sendable {
         process.standardError = errPipe
         let output = captured
         outPipe.fileHandleForReading.readabilityHandler = { handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.text.withLock { $0.out += text }
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                output.ended.withLock { $0 += 1 }
+            }
+            output.text.withLock { $0.out += String(decoding: data, as: UTF8.self) }
         }
         errPipe.fileHandleForReading.readabilityHandler = { handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.text.withLock { $0.err += text }
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                output.ended.withLock { $0 += 1 }
+            }
+            output.text.withLock { $0.err += String(decoding: data, as: UTF8.self) }
         }
         try process.run()
     }
@@ -78,6 +88,12 @@ final class RoomcastProcess: Sendable {
                 throw TimedOut(what: "exit; stderr: \(standardError.suffix(800))")
             }
             try await Task.sleep(for: .milliseconds(10))
+        }
+        // The last output may still be in the pipes: read them to their end (bounded, in case
+        // a child of the process holds them open).
+        let drained = ContinuousClock.now + .seconds(2)
+        while captured.ended.withLock({ $0 }) < 2, ContinuousClock.now < drained {
+            try await Task.sleep(for: .milliseconds(5))
         }
         return process.terminationStatus
     }
