@@ -160,3 +160,21 @@ public struct MachineCPUUsage: Sendable, Equatable {
         return total > 0 ? Double(end.busyTicks - start.busyTicks) * 100 / Double(total) : 0
     }
 }
+
+/// Linux pressure-stall information for the CPU (/proc/pressure/cpu): the microseconds during
+/// which at least one runnable task waited for a CPU. Unlike /proc/stat's tick-sampled busy
+/// time, it is exact for bursty event-driven loads, and it measures what matters here: whether
+/// the server or the generator had to wait for a core.
+public enum CPUPressure {
+    /// The `some … total=` counter, microseconds; nil without PSI.
+    public static func stallMicroseconds() -> Int64? {
+        ProcessUsage.readText("/proc/pressure/cpu").flatMap(parse(pressure:))
+    }
+
+    /// The `some` line's `total=` of a /proc/pressure/cpu text.
+    public static func parse(pressure: String) -> Int64? {
+        guard let line = pressure.split(separator: "\n").first(where: { $0.hasPrefix("some ") }),
+              let total = line.split(separator: " ").first(where: { $0.hasPrefix("total=") }) else { return nil }
+        return Int64(total.dropFirst("total=".count))
+    }
+}
