@@ -129,14 +129,27 @@ final class RTSPStream: Sendable {
         let frameBytes = packets.reduce(0) { $0 + $1.readableBytes }
 
         var udpTargets: [(ViewerSession, SocketAddress)] = []
+        var tcpTargets: [ObjectIdentifier: (loop: any EventLoop, viewers: [(ViewerSession, any Channel, UInt8)])] = [:]
         for viewer in viewers {
             switch viewer.output {
             case .udp(let rtp, _):
                 udpTargets.append((viewer, rtp))
             case .tcp(let channel, let rtpChannel, _):
-                Self.sendInterleaved(packets, channel: rtpChannel, on: channel, to: viewer, frameBytes: frameBytes, metrics: metrics.tcp)
+                tcpTargets[ObjectIdentifier(channel.eventLoop), default: (channel.eventLoop, [])].viewers.append((viewer, channel, rtpChannel))
             case .multicast:
                 break
+            }
+        }
+        if !tcpTargets.isEmpty {
+            // The frame `$`-framed once per interleaved channel number (nearly always 0): every
+            // TCP viewer on that number is written the same bytes, one write per viewer-frame.
+            var framed: [UInt8: ByteBuffer] = [:]
+            for (_, _, id) in tcpTargets.values.flatMap(\.viewers) where framed[id] == nil {
+                framed[id] = Self.interleave(packets, channel: id, frameBytes: frameBytes)
+            }
+            let framedByChannel = framed
+            for (loop, loopViewers) in tcpTargets.values {
+                Self.sendInterleaved(framedByChannel, on: loop, to: loopViewers, frameBytes: frameBytes, metrics: metrics.tcp)
             }
         }
         if !udpTargets.isEmpty {
@@ -180,36 +193,43 @@ final class RTSPStream: Sendable {
         }
     }
 
-    /// Writes a whole frame to a TCP viewer, or drops the whole frame when the viewer is behind.
-    private static func sendInterleaved(_ packets: [ByteBuffer], channel id: UInt8, on channel: any Channel,
-                                        to viewer: ViewerSession, frameBytes: Int, metrics: VideoTransportMetrics) {
-        channel.eventLoop.execute {
-            guard channel.isActive else { return }
-            guard channel.isWritable else {
-                viewer.counters.withLock { $0.framesDropped += 1 }
-                metrics.framesDropped.increment()
-                return
+    /// Writes a whole frame to each TCP viewer of one event loop, or drops the whole frame for a
+    /// viewer that is behind.
+    private static func sendInterleaved(_ framed: [UInt8: ByteBuffer], on loop: any EventLoop,
+                                        to viewers: [(ViewerSession, any Channel, UInt8)], frameBytes: Int,
+                                        metrics: VideoTransportMetrics) {
+        loop.execute {
+            var sent = 0
+            for (viewer, channel, id) in viewers {
+                guard channel.isActive, let bytes = framed[id] else { continue }
+                guard channel.isWritable else {
+                    viewer.counters.withLock { $0.framesDropped += 1 }
+                    metrics.framesDropped.increment()
+                    continue
+                }
+                channel.writeAndFlush(bytes, promise: nil)
+                viewer.counters.withLock {
+                    $0.frames += 1
+                    $0.bytes += frameBytes
+                }
+                sent += 1
             }
-            for packet in packets {
-                channel.write(Self.interleave(packet, channel: id, allocator: channel.allocator), promise: nil)
-            }
-            channel.flush()
-            viewer.counters.withLock {
-                $0.frames += 1
-                $0.bytes += frameBytes
-            }
-            metrics.framesSent.increment()
-            metrics.bytesSent.increment(by: Int64(frameBytes))
+            metrics.framesSent.increment(by: Int64(sent))
+            metrics.bytesSent.increment(by: Int64(sent * frameBytes))
         }
     }
 
-    /// `$`, channel, 16-bit length, packet.
-    static func interleave(_ packet: ByteBuffer, channel: UInt8, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var framed = allocator.buffer(capacity: packet.readableBytes + 4)
-        framed.writeInteger(UInt8(ascii: "$"))
-        framed.writeInteger(channel)
-        framed.writeInteger(UInt16(packet.readableBytes))
-        framed.writeImmutableBuffer(packet)
+    /// Packets for a TCP viewer, each framed as `$`, channel, 16-bit length, packet, in one
+    /// buffer; `frameBytes` is their total size.
+    static func interleave(_ packets: [ByteBuffer], channel: UInt8, frameBytes: Int) -> ByteBuffer {
+        var framed = ByteBuffer()
+        framed.reserveCapacity(frameBytes + 4 * packets.count)
+        for packet in packets {
+            framed.writeInteger(UInt8(ascii: "$"))
+            framed.writeInteger(channel)
+            framed.writeInteger(UInt16(packet.readableBytes))
+            framed.writeImmutableBuffer(packet)
+        }
         return framed
     }
 
@@ -243,7 +263,7 @@ final class RTSPStream: Sendable {
         case .udp(_, let rtcp):
             sockets.rtcp.writeAndFlush(AddressedEnvelope(remoteAddress: rtcp, data: bye), promise: nil)
         case .tcp(let channel, _, let rtcpChannel):
-            channel.writeAndFlush(Self.interleave(bye, channel: rtcpChannel, allocator: channel.allocator), promise: nil)
+            channel.writeAndFlush(Self.interleave([bye], channel: rtcpChannel, frameBytes: bye.readableBytes), promise: nil)
         case .multicast:
             break   // the group keeps going for the other viewers; BYE goes to it at shutdown
         }
@@ -262,7 +282,7 @@ final class RTSPStream: Sendable {
             case .udp(_, let rtcp):
                 sockets.rtcp.writeAndFlush(AddressedEnvelope(remoteAddress: rtcp, data: packet), promise: nil)
             case .tcp(let channel, _, let rtcpChannel):
-                channel.writeAndFlush(Self.interleave(packet, channel: rtcpChannel, allocator: channel.allocator), promise: nil)
+                channel.writeAndFlush(Self.interleave([packet], channel: rtcpChannel, frameBytes: packet.readableBytes), promise: nil)
             case .multicast:
                 break
             }
