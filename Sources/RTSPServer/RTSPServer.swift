@@ -58,7 +58,8 @@ public final class RTSPServer: Service {
                                      try SocketAddress(ipAddress: configuration.multicastGroup, port: port + 1), configuration.multicastTTL)
             }
             streams[camera.name] = RTSPStream(camera: camera, sockets: sockets,
-                                              maxQueuedTCPBytes: configuration.maxQueuedBytesPerTCPViewer, metrics: metrics, logger: logger)
+                                              maxQueuedTCPBytes: configuration.maxQueuedBytesPerTCPViewer,
+                                              segmentationOffload: configuration.udpSegmentationOffload, metrics: metrics, logger: logger)
         }
         let streamList = Array(streams.values)
         let (newSessions, sessionsContinuation) = AsyncStream.makeStream(of: ViewerSession.self)

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Everything the camera server can be told, with the defaults `roomcast serve` uses.
 public struct RTSPServerConfiguration: Sendable {
     /// Address to listen on (RTSP over TCP and RTP/RTCP over UDP).
@@ -26,6 +28,9 @@ public struct RTSPServerConfiguration: Sendable {
     public var multicastTTL = 1
     /// Multicast: the IPv4 address of the interface to send on (nil: the system's choice).
     public var multicastInterface: String?
+    /// Send each UDP viewer's frame as a few large writes that the kernel cuts into the RTP
+    /// packets (UDP generic segmentation offload, Linux 4.18+), instead of one write per packet.
+    public var udpSegmentationOffload = System.supportsUDPSegmentationOffload
 
     /// Creates the default configuration.
     public init() {}

@@ -23,6 +23,7 @@ final class RTSPStream: Sendable {
     let ssrc: UInt32
     let sockets: StreamSockets
     private let maxQueuedTCPBytes: Int
+    private let segmentationOffload: Bool
     private let metrics: RTSPMetrics
     private let logger: Logger
 
@@ -38,10 +39,11 @@ final class RTSPStream: Sendable {
     private let timestampBase: UInt32
     private let uptimeBase: UInt64
 
-    init(camera: Camera, sockets: StreamSockets, maxQueuedTCPBytes: Int, metrics: RTSPMetrics, logger: Logger) {
+    init(camera: Camera, sockets: StreamSockets, maxQueuedTCPBytes: Int, segmentationOffload: Bool, metrics: RTSPMetrics, logger: Logger) {
         self.camera = camera
         self.sockets = sockets
         self.maxQueuedTCPBytes = maxQueuedTCPBytes
+        self.segmentationOffload = segmentationOffload
         self.metrics = metrics
         self.logger = logger
         self.ssrc = UInt32.random(in: 1...UInt32.max)
@@ -156,6 +158,7 @@ final class RTSPStream: Sendable {
             let channel = sockets.rtp
             let udpTargets = udpTargets
             let metrics = metrics.udp
+            let datagrams = segmentationOffload ? Self.segmented(packets) : packets.map { ($0, nil) }
             channel.eventLoop.execute {
                 var sent = 0
                 for (viewer, address) in udpTargets {
@@ -165,8 +168,9 @@ final class RTSPStream: Sendable {
                         continue
                     }
                     sent += 1
-                    for packet in packets {
-                        channel.write(AddressedEnvelope(remoteAddress: address, data: packet), promise: nil)
+                    for (datagram, segmentSize) in datagrams {
+                        let metadata = segmentSize.map { AddressedEnvelope<ByteBuffer>.Metadata(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: $0) }
+                        channel.write(AddressedEnvelope(remoteAddress: address, data: datagram, metadata: metadata), promise: nil)
                     }
                     viewer.counters.withLock {
                         $0.frames += 1
@@ -217,6 +221,33 @@ final class RTSPStream: Sendable {
             metrics.framesSent.increment(by: Int64(sent))
             metrics.bytesSent.increment(by: Int64(sent * frameBytes))
         }
+    }
+
+    /// A frame's RTP packets as few UDP writes as the kernel can cut back into those packets:
+    /// runs of packets joined into one buffer with their common size as the GSO segment size
+    /// (every packet but a frame's last has the packetizer's full size; the kernel allows the
+    /// last segment of a write to be shorter, at most 64 segments and 64 KB a write). A run of
+    /// one packet, or packets of unequal sizes, go as they are.
+    static func segmented(_ packets: [ByteBuffer]) -> [(ByteBuffer, segmentSize: Int?)] {
+        guard packets.count > 1, let size = packets.first?.readableBytes,
+              packets.dropLast().allSatisfy({ $0.readableBytes == size }), packets.last!.readableBytes <= size
+        else { return packets.map { ($0, nil) } }
+        let perWrite = max(1, min(64, 65_000 / size))
+        var datagrams: [(ByteBuffer, segmentSize: Int?)] = []
+        var start = 0
+        while start < packets.count {
+            let run = packets[start..<min(start + perWrite, packets.count)]
+            if run.count == 1 {
+                datagrams.append((run.first!, nil))
+            } else {
+                var joined = ByteBuffer()
+                joined.reserveCapacity(run.reduce(0) { $0 + $1.readableBytes })
+                for packet in run { joined.writeImmutableBuffer(packet) }
+                datagrams.append((joined, size))
+            }
+            start += run.count
+        }
+        return datagrams
     }
 
     /// Packets for a TCP viewer, each framed as `$`, channel, 16-bit length, packet, in one

@@ -174,3 +174,35 @@ struct AccessLogTimeTests {
         #expect(AccessLog.timestamp(milliseconds: ms) == text)
     }
 }
+
+struct UDPSegmentationTests {
+    static func packets(_ sizes: [Int]) -> [ByteBuffer] {
+        sizes.enumerated().map { index, size in ByteBuffer(bytes: [UInt8](repeating: UInt8(index & 0xFF), count: size)) }
+    }
+
+    @Test func aFrameBecomesOneWriteCutAtThePacketSize() throws {
+        let packets = Self.packets(Array(repeating: 1412, count: 13) + [500])
+        let datagrams = RTSPStream.segmented(packets)
+        #expect(datagrams.count == 1)
+        let (joined, size) = try #require(datagrams.first)
+        #expect(size == 1412)
+        #expect(Array(joined.readableBytesView) == packets.flatMap { Array($0.readableBytesView) })
+    }
+
+    @Test func largeFramesAreSplitWithinTheKernelsLimits() {
+        let datagrams = RTSPStream.segmented(Self.packets(Array(repeating: 1412, count: 100) + [7]))
+        // 65,000 / 1412 = 46 packets a write: 46 + 46 + 9 packets.
+        #expect(datagrams.map { $0.0.readableBytes } == [46 * 1412, 46 * 1412, 8 * 1412 + 7])
+        #expect(datagrams.allSatisfy { $0.segmentSize == 1412 })
+        #expect(datagrams.allSatisfy { $0.0.readableBytes <= 65_000 && $0.0.readableBytes / 1412 <= 64 })
+    }
+
+    @Test func singlePacketsAndUnequalSizesGoAsTheyAre() {
+        #expect(RTSPStream.segmented(Self.packets([900])).map(\.segmentSize) == [nil])
+        #expect(RTSPStream.segmented(Self.packets([1412, 1000, 1412])).map(\.segmentSize) == [nil, nil, nil])
+        #expect(RTSPStream.segmented(Self.packets([1000, 1412])).map(\.segmentSize) == [nil, nil], "a last packet longer than the others")
+        // A run that leaves a single packet for the last write sends that one plainly.
+        let datagrams = RTSPStream.segmented(Self.packets(Array(repeating: 1412, count: 47)))
+        #expect(datagrams.map(\.segmentSize) == [1412, nil])
+    }
+}
