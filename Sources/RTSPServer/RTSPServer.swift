@@ -58,7 +58,6 @@ public final class RTSPServer: Service {
                                      try SocketAddress(ipAddress: configuration.multicastGroup, port: port + 1), configuration.multicastTTL)
             }
             streams[camera.name] = RTSPStream(camera: camera, sockets: sockets,
-                                              maxQueuedTCPBytes: configuration.maxQueuedBytesPerTCPViewer,
                                               segmentationOffload: configuration.udpSegmentationOffload, metrics: metrics, logger: logger)
         }
         let streamList = Array(streams.values)

@@ -22,7 +22,6 @@ final class RTSPStream: Sendable {
     let camera: Camera
     let ssrc: UInt32
     let sockets: StreamSockets
-    private let maxQueuedTCPBytes: Int
     private let segmentationOffload: Bool
     private let metrics: RTSPMetrics
     private let logger: Logger
@@ -39,10 +38,9 @@ final class RTSPStream: Sendable {
     private let timestampBase: UInt32
     private let uptimeBase: UInt64
 
-    init(camera: Camera, sockets: StreamSockets, maxQueuedTCPBytes: Int, segmentationOffload: Bool, metrics: RTSPMetrics, logger: Logger) {
+    init(camera: Camera, sockets: StreamSockets, segmentationOffload: Bool, metrics: RTSPMetrics, logger: Logger) {
         self.camera = camera
         self.sockets = sockets
-        self.maxQueuedTCPBytes = maxQueuedTCPBytes
         self.segmentationOffload = segmentationOffload
         self.metrics = metrics
         self.logger = logger
@@ -147,7 +145,7 @@ final class RTSPStream: Sendable {
             // TCP viewer on that number is written the same bytes, one write per viewer-frame.
             var framed: [UInt8: ByteBuffer] = [:]
             for (_, _, id) in tcpTargets.values.flatMap(\.viewers) where framed[id] == nil {
-                framed[id] = Self.interleave(packets, channel: id, frameBytes: frameBytes)
+                framed[id] = Self.interleave(packets, channel: id)
             }
             let framedByChannel = framed
             for (loop, loopViewers) in tcpTargets.values {
@@ -158,7 +156,10 @@ final class RTSPStream: Sendable {
             let channel = sockets.rtp
             let udpTargets = udpTargets
             let metrics = metrics.udp
-            let datagrams = segmentationOffload ? Self.segmented(packets) : packets.map { ($0, nil) }
+            // The same datagrams (and GSO metadata) for every viewer; only the address differs.
+            let datagrams = (segmentationOffload ? Self.segmented(packets) : packets.map { ($0, nil) }).map { datagram, segmentSize in
+                (datagram, segmentSize.map { AddressedEnvelope<ByteBuffer>.Metadata(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: $0) })
+            }
             channel.eventLoop.execute {
                 var sent = 0
                 for (viewer, address) in udpTargets {
@@ -168,8 +169,7 @@ final class RTSPStream: Sendable {
                         continue
                     }
                     sent += 1
-                    for (datagram, segmentSize) in datagrams {
-                        let metadata = segmentSize.map { AddressedEnvelope<ByteBuffer>.Metadata(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: $0) }
+                    for (datagram, metadata) in datagrams {
                         channel.write(AddressedEnvelope(remoteAddress: address, data: datagram, metadata: metadata), promise: nil)
                     }
                     viewer.counters.withLock {
@@ -250,11 +250,10 @@ final class RTSPStream: Sendable {
         return datagrams
     }
 
-    /// Packets for a TCP viewer, each framed as `$`, channel, 16-bit length, packet, in one
-    /// buffer; `frameBytes` is their total size.
-    static func interleave(_ packets: [ByteBuffer], channel: UInt8, frameBytes: Int) -> ByteBuffer {
+    /// Packets for a TCP viewer, each framed as `$`, channel, 16-bit length, packet, in one buffer.
+    static func interleave(_ packets: [ByteBuffer], channel: UInt8) -> ByteBuffer {
         var framed = ByteBuffer()
-        framed.reserveCapacity(frameBytes + 4 * packets.count)
+        framed.reserveCapacity(packets.reduce(0) { $0 + 4 + $1.readableBytes })
         for packet in packets {
             framed.writeInteger(UInt8(ascii: "$"))
             framed.writeInteger(channel)
@@ -294,7 +293,7 @@ final class RTSPStream: Sendable {
         case .udp(_, let rtcp):
             sockets.rtcp.writeAndFlush(AddressedEnvelope(remoteAddress: rtcp, data: bye), promise: nil)
         case .tcp(let channel, _, let rtcpChannel):
-            channel.writeAndFlush(Self.interleave([bye], channel: rtcpChannel, frameBytes: bye.readableBytes), promise: nil)
+            channel.writeAndFlush(Self.interleave([bye], channel: rtcpChannel), promise: nil)
         case .multicast:
             break   // the group keeps going for the other viewers; BYE goes to it at shutdown
         }
@@ -313,7 +312,7 @@ final class RTSPStream: Sendable {
             case .udp(_, let rtcp):
                 sockets.rtcp.writeAndFlush(AddressedEnvelope(remoteAddress: rtcp, data: packet), promise: nil)
             case .tcp(let channel, _, let rtcpChannel):
-                channel.writeAndFlush(Self.interleave([packet], channel: rtcpChannel, frameBytes: packet.readableBytes), promise: nil)
+                channel.writeAndFlush(Self.interleave([packet], channel: rtcpChannel), promise: nil)
             case .multicast:
                 break
             }

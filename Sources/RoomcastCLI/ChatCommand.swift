@@ -54,7 +54,7 @@ public struct ChatCommand: AsyncParsableCommand {
     @Option(help: "Real name sent in IRC USER.")
     var realname: String?
 
-    @Option(name: .customLong("log-level"), help: "Diagnostics on stderr: trace, debug, info, notice, warning, error or critical.")
+    @Option(name: .customLong("log-level"), help: "Least important diagnostics shown on standard error.")
     var logLevel: Logger.Level = .warning
 
     /// Creates the command (ArgumentParser fills in the options).

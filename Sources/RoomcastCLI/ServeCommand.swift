@@ -19,7 +19,8 @@ public struct ServeCommand: AsyncParsableCommand {
             Chat: any IRC client connects to --chat-port; every room event is stored in \
             DATA/history.sqlite. Cameras: each --camera is served at rtsp://HOST:RTSP-PORT/NAME \
             over UDP, TCP or multicast; who watched when is in DATA/access.log. Browsers open \
-            http://HOST:HTTP-PORT/ for chat, live cameras, history and viewers.
+            http://HOST:HTTP-PORT/ for chat, live cameras, file sharing (kept in DATA/files), \
+            history and viewers; Prometheus scrapes http://HOST:HTTP-PORT/metrics.
             Stops cleanly on SIGINT (Ctrl-C) or SIGTERM. Port 0 picks a free port; the log says which.
             """
     )
@@ -27,7 +28,7 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on (0.0.0.0: all IPv4 interfaces, :: for IPv6, 127.0.0.1: this machine only).")
     var host = "0.0.0.0"
 
-    @Option(help: "Data folder: history.sqlite and access.log are kept here (created if missing).")
+    @Option(help: "Data folder: history.sqlite, access.log and shared files (files/) are kept here (created if missing).")
     var data = "./roomcast-data"
 
     @Option(name: .customLong("log-level"), help: "Least important log lines shown on standard error.")
@@ -39,22 +40,10 @@ public struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Cameras")
     var cameras: CameraServeOptions
 
-    @Option(name: .customLong("http-port"), help: "Web UI port: chat, live cameras, history and viewers in the browser (0 picks a free port).")
-    var httpPort = 8080
-
-    @Option(name: .customLong("max-upload"), help: ArgumentHelp(
-        "Largest file that may be shared (kept in DATA/files): bytes, or a number with K, KB, M, MB, G or GB (1024-based), e.g. 25MB.",
-        valueName: "size"))
-    var maxUpload = "25MB"
+    @OptionGroup(title: "Web UI")
+    var web: WebServeOptions
 
     public init() {}
-
-    public func validate() throws {
-        guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be 0…65535, not \(httpPort).") }
-        guard FileSize(parsing: maxUpload) != nil else {
-            throw ValidationError("--max-upload: '\(maxUpload)' is not a size; give bytes or a number with K, KB, M, MB, G or GB (1024-based), e.g. 25MB.")
-        }
-    }
 
     public func run() async throws {
         bootstrapLogging(logLevel)
@@ -85,13 +74,9 @@ public struct ServeCommand: AsyncParsableCommand {
         let rtspServer = RTSPServer(cameras: cameraList, configuration: cameras.configuration(host: host),
                                     accessLog: accessLog, logger: logger, metrics: metricsFactory)
 
-        var web = WebServer.Configuration()
-        web.host = host
-        web.port = httpPort
-        web.chatPassword = chat.chatPassword
-        web.filesDirectory = data + "/files"
-        web.maxUploadBytes = FileSize(parsing: maxUpload)?.bytes ?? web.maxUploadBytes
-        let webServer = WebServer(configuration: web,
+        var webConfiguration = web.configuration(host: host, data: data)
+        webConfiguration.chatPassword = chat.chatPassword
+        let webServer = WebServer(configuration: webConfiguration,
                                   dependencies: .init(core: core, history: store, cameras: cameraList, accessLog: accessLog, rtspServer: rtspServer,
                                                       metrics: metrics),
                                   logger: logger)
@@ -104,6 +89,38 @@ public struct ServeCommand: AsyncParsableCommand {
         try store.close()
         accessLog.close()
         logger.info("stopped; history and access log closed")
+    }
+}
+
+/// The web UI's options of `roomcast serve`.
+struct WebServeOptions: ParsableArguments {
+    @Option(name: .customLong("http-port"),
+            help: "Web UI port: chat, live cameras, file sharing, history, viewers and /metrics (0 picks a free port).")
+    var httpPort = 8080
+
+    @Option(name: .customLong("max-upload"), help: ArgumentHelp(
+        "Largest file that may be shared: bytes, or a number with K, KB, M, MB, G or GB (1024-based), e.g. 25MB.",
+        valueName: "size"))
+    var maxUpload = FileSize(bytes: 25 * 1024 * 1024)
+
+    func validate() throws {
+        guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be 0…65535, not \(httpPort).") }
+    }
+
+    /// The web server's configuration; shared files are kept in DATA/files.
+    func configuration(host: String, data: String) -> WebServer.Configuration {
+        var configuration = WebServer.Configuration()
+        configuration.host = host
+        configuration.port = httpPort
+        configuration.filesDirectory = data + "/files"
+        configuration.maxUploadBytes = maxUpload.bytes
+        return configuration
+    }
+}
+
+extension FileSize: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(parsing: argument)
     }
 }
 
