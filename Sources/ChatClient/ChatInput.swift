@@ -100,30 +100,37 @@ public enum ChatInput {
     }
 
     /// `/send PATH [@nick ...]`: the trailing `@nick` words (or `@a,@b`) are the recipients,
-    /// everything before them the path, which may hold spaces or be quoted.
+    /// everything before them the path, which may hold spaces. A quoted path ('…' or "…") is
+    /// taken whole, so it may also hold words starting with `@`.
     static func parseSend(_ rest: Substring) -> ChatAction {
         let usage = ChatAction.invalid("usage: /send PATH [@nick ...]")
-        func trimmed(_ text: Substring) -> Substring {
-            var text = text
-            while text.last == " " { text = text.dropLast() }
-            return text
+        let text = rest.drop { $0 == " " }
+        var path: Substring
+        var words: [Substring]
+        if let quote = text.first, quote == "'" || quote == "\"" {
+            guard let close = text.dropFirst().firstIndex(of: quote) else { return usage }
+            path = text[text.index(after: text.startIndex)..<close]
+            words = text[text.index(after: close)...].split(separator: " ")
+            guard text[text.index(after: close)...].first.map({ $0 == " " }) ?? true else { return usage }
+        } else {
+            // Peel `@` words off the end; the rest, spaces and all, is the path.
+            func trimmed(_ text: Substring) -> Substring { text.last == " " ? trimmed(text.dropLast()) : text }
+            path = trimmed(text)
+            words = []
+            while let space = path.lastIndex(of: " "), path[path.index(after: space)...].first == "@" {
+                words.insert(path[path.index(after: space)...], at: 0)
+                path = trimmed(path[..<space])
+            }
         }
-        var remaining = trimmed(rest)
         var recipients: [String] = []
-        while let space = remaining.lastIndex(of: " ") {
-            let word = remaining[remaining.index(after: space)...]
-            guard word.first == "@" else { break }
-            let nicks = word.split(separator: ",").map { $0.hasPrefix("@") ? $0.dropFirst() : $0 }
+        for word in words {
+            guard word.first == "@" else { return usage }
+            let nicks = word.split(separator: ",", omittingEmptySubsequences: false).map { $0.hasPrefix("@") ? $0.dropFirst() : $0 }
             guard nicks.allSatisfy({ !$0.isEmpty }) else { return usage }
-            recipients.insert(contentsOf: nicks.map(String.init), at: 0)
-            remaining = trimmed(remaining[..<space])
-        }
-        var path = String(remaining)
-        if path.count >= 2, let first = path.first, first == "'" || first == "\"", path.last == first {
-            path = String(path.dropFirst().dropLast())
+            recipients += nicks.map(String.init)
         }
         guard !path.isEmpty else { return usage }
-        return .sendFile(path: path, to: recipients)
+        return .sendFile(path: String(path), to: recipients)
     }
 
     /// Splits `text` into pieces of at most `maxBytes` UTF-8 bytes, at spaces when possible,

@@ -11,7 +11,10 @@ extension WebServer {
         chat.maxRequestBytes = min(chat.maxRequestBytes, configuration.maxWebSocketFrameBytes)
         let bridge = WebChatBridge(core: dependencies.core, configuration: chat)
         let connections = webSocketConnections
-        router.ws("/chat") { inbound, outbound, context in
+        router.ws("/chat", shouldUpgrade: { request, _ in
+            guard Self.isSameOrigin(request) else { throw Self.crossOriginRefused }
+            return .upgrade([:])
+        }) { inbound, outbound, context in
             connections.increment()
             defer { connections.decrement() }
             // The peer address is known only if the router's context records it.

@@ -46,6 +46,7 @@ extension WebServer {
     // POST /api/files?name=NAME[&to=nick1,nick2]
     func upload(_ request: Request, context: some RequestContext, store: FileStore?) async throws -> Response {
         guard let store else { throw APIError(.notFound, "file sharing is turned off on this server") }
+        guard Self.isSameOrigin(request) else { throw Self.crossOriginRefused }
         if let password = configuration.chatPassword {
             let given = request.headers[.authorization]
             guard let given, given.hasPrefix("Bearer "), FileStore.constantTimeEquals(given.dropFirst(7), password) else {

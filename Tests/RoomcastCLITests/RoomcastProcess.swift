@@ -118,7 +118,7 @@ final class RoomcastProcess: Sendable {
     }
 
     /// Starts `roomcast serve` on free loopback ports and returns it with its chat port
-    /// (once both the chat and the camera server are listening).
+    /// (once the chat, camera and web servers are all listening).
     static func serve(data: URL, extra: [String] = []) async throws -> (RoomcastProcess, Int) {
         // Multicast stays on the loopback interface: tests send nothing off this machine.
         let server = try RoomcastProcess(["serve", "--host", "127.0.0.1", "--chat-port", "0", "--rtsp-port", "0", "--rtp-port", "0", "--http-port", "0",

@@ -287,6 +287,29 @@ struct FileUploadStreamingTests {
         }
     }
 
+    @Test func anotherSitesPageCanNeitherJoinTheChatNorUpload() async throws {
+        try await FileTesting.withServer { port, core, files in
+            let upgrade = "GET /chat HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            let upload = "POST /api/files?name=x.txt HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: 2\r\n"
+            for (request, origin, status) in [
+                // A refused WebSocket upgrade is answered 400 by Hummingbird's upgrade handler.
+                (upgrade, "http://evil.example", 400), (upgrade, "null", 400), (upgrade, "http://localhost:\(port)", 400),
+                (upgrade, "http://127.0.0.1:\(port)", 101),
+                (upload, "http://evil.example", 403), (upload, "http://127.0.0.1:\(port)", 201), (upload, nil, 201),
+            ] {
+                try await withRawConnection(port: port) { connection in
+                    try await connection.send(request + (origin.map { "Origin: \($0)\r\n" } ?? "") + "\r\n" + (request == upload ? "hi" : ""))
+                    let head = try await connection.readResponseHead()
+                    #expect(head.status == status, "\(origin ?? "no Origin") \(request.prefix(4))")
+                }
+            }
+            // Two uploads stored (each a file and its record); nobody joined the chat.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: files).count == 4)
+            #expect(core.rooms().isEmpty)
+        }
+    }
+
     @Test func anAbortedUploadLeavesNothing() async throws {
         try await FileTesting.withServer { port, _, files in
             // The connection is closed a third of the way through the body.

@@ -896,7 +896,7 @@
     if (typeof e !== 'object' || e === null) return String(e);
     const parts = [shortTime(e.time), e.event, e.camera, e.transport, e.client].filter(Boolean);
     if (e.reason) parts.push(e.reason);
-    if (typeof e.durationSeconds === 'number') parts.push(`${e.durationSeconds.toFixed(1)} s`);
+    if (typeof e.duration_s === 'number') parts.push(`${e.duration_s.toFixed(1)} s`);
     return parts.length ? parts.join(' · ') : JSON.stringify(e);
   }
 
