@@ -90,6 +90,7 @@ let package = Package(
             "IRCServer", "ChatClient", "ChatHistory", "ChatCore", "IRCProtocol", "RTSPServer", "Camera", "Viewer", "WebUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "_NIOFileSystem", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -98,7 +99,7 @@ let package = Package(
         // roomcast-bench: load generators that work against any IRC or RTSP server, so one run
         // measures Roomcast and a peer side by side; statistics and /proc accounting in RoomcastBench.
         .target(name: "RoomcastBench", dependencies: [
-            "MediaFormats", "Camera", "RTSPFrameCodec", "IRCProtocol", "IRCLineCodec",
+            "MediaFormats", "Camera", "IRCProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

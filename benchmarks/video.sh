@@ -68,8 +68,20 @@ fi
 
 WORK=$(mktemp -d /tmp/roomcast-video-bench.XXXXXX)
 SERVER_PID=""
+stop_server() {   # TERM, up to 10 s to stop cleanly, then KILL: a stuck server never hangs the run
+    [[ -n $SERVER_PID ]] || return 0
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
 cleanup() {
-    if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    stop_server
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -111,10 +123,11 @@ wait_for_port() {   # wait_for_port PORT PID
 }
 
 start_server() {   # start_server roomcast|gstreamer → sets SERVER_PID, PORT
-    PORT=$(free_port any)
+    # `|| return 1`: called from `if !`, where set -e is off, a failed lookup must still fail.
+    PORT=$(free_port any) || return 1
     local rtp mport
-    rtp=$(free_port even)
-    mport=$(free_port even)
+    rtp=$(free_port even) || return 1
+    mport=$(free_port even) || return 1
     case "$1" in
     roomcast)
         rm -rf "$WORK/data"
@@ -133,12 +146,6 @@ start_server() {   # start_server roomcast|gstreamer → sets SERVER_PID, PORT
         ;;
     esac
     wait_for_port "$PORT" "$SERVER_PID"
-}
-
-stop_server() {
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
 }
 
 error_line() {   # error_line SERVER TRANSPORT VIEWERS SOCKETS MESSAGE

@@ -82,12 +82,15 @@ public struct ChatDeliveryTally: Sendable {
             return
         }
         let last = lastSequence[payload.sender]
-        if payload.sequence <= last {
+        // One sender's messages reach a receiver in order over one TCP connection, so one at
+        // or below the last seen is a duplicate (or a reordering): counted, but never as a
+        // delivery, where it could hide a loss or push the ratio above 1.
+        guard payload.sequence > last else {
             outOfOrder += 1
-        } else {
-            sequenceGaps += payload.sequence - last - 1
-            lastSequence[payload.sender] = payload.sequence
+            return
         }
+        sequenceGaps += payload.sequence - last - 1
+        lastSequence[payload.sender] = payload.sequence
         if window.contains(run: payload.run, sent: payload.sentNanoseconds) {
             measured += 1
             latencies.record(nanoseconds: arrival - payload.sentNanoseconds)

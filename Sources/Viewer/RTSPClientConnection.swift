@@ -121,12 +121,3 @@ final class RTSPClientConnection: Sendable {
         return "\(error)"
     }
 }
-
-extension TimeAmount {
-    /// The same span in NIO's nanoseconds (saturating).
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        let (nanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        self = .nanoseconds(overflow ? .max : nanos &+ attoseconds / 1_000_000_000)
-    }
-}

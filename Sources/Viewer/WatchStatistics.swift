@@ -54,8 +54,10 @@ public struct WatchStatistics: Sendable {
     public var framesRecorded = 0
     /// Frames dropped (incomplete) in total.
     public var framesDropped = 0
-    /// Packets lost in total.
-    public var packetsLost: Int64 { max(0, reception.cumulativeLost) }
+    /// Packets lost in sessions before the current one.
+    private var packetsLostBefore: Int64 = 0
+    /// Packets lost in total, over every session.
+    public var packetsLost: Int64 { packetsLostBefore + max(0, reception.cumulativeLost) }
 
     /// Creates empty statistics.
     public init() {}
@@ -78,6 +80,7 @@ public struct WatchStatistics: Sendable {
 
     /// Starts over after a reconnect (a new RTP session with new sequence numbers).
     public mutating func newSession() {
+        packetsLostBefore = packetsLost
         reception = RTPReceptionStatistics()
         interval.expected = 0
         interval.received = 0
@@ -97,7 +100,7 @@ public struct WatchStatistics: Sendable {
             fps: seconds > 0 ? Double(interval.frames) / seconds : 0,
             kbps: seconds > 0 ? Double(interval.bytes) * 8 / 1000 / seconds : 0,
             lossPercent: expectedDelta > 0 ? Double(lost) * 100 / Double(expectedDelta) : 0,
-            jitterMs: Double(reception.jitter) / 90,
+            jitterMs: Double(reception.jitter) * 1000 / Double(reception.clockRate),
             latencyMs: interval.latencyCount > 0 ? interval.latencySum / Double(interval.latencyCount) : nil,
             framesRecorded: framesRecorded, framesDropped: framesDropped, file: file)
         interval = (0, 0, 0, 0, expected, received)

@@ -2,6 +2,7 @@ import Foundation
 import IRCProtocol
 import Logging
 import MediaFormats
+import NIOCore
 import ServiceLifecycle
 
 /// What `roomcast watch` reports as it goes.
@@ -76,8 +77,10 @@ public final class Watcher: Service {
     }
 
     private enum Input: Sendable {
-        case event(RTSPClientEvent)
-        case sessionEnded(String)
+        /// An event of session number `session` (a forwarder may still deliver one after its
+        /// session is over; the next session must not take it for its own).
+        case event(RTSPClientEvent, session: Int)
+        case sessionEnded(String, session: Int)
         case tick
         case stop
     }
@@ -121,6 +124,7 @@ public final class Watcher: Service {
             var backoff = Duration.seconds(1)
             var stopping = false
             var state = "connecting"
+            var sessionNumber = 0
 
             func timeIsUp() -> Bool {
                 guard let limit = configuration.durationMilliseconds else { return false }
@@ -152,17 +156,21 @@ public final class Watcher: Service {
                 backoff = .seconds(1)
                 state = "recording"
                 statistics.newSession()
+                sessionNumber += 1
+                let number = sessionNumber
                 var timeline = RTPTimeline()
                 var depacketizer = RTPJPEGDepacketizer()
                 var lastData = Self.uptime()
                 let forwarder = Task {
-                    for await event in client.events { feed.yield(.event(event)) }
-                    feed.yield(.sessionEnded("the server ended the session"))
+                    for await event in client.events { feed.yield(.event(event, session: number)) }
+                    feed.yield(.sessionEnded("the server ended the session", session: number))
                 }
                 var ended: String?
                 while ended == nil, let input = await iterator.next() {
                     switch input {
-                    case .event(.rtp(let packet, let arrivalUptime)):
+                    case .event(_, let session) where session != number, .sessionEnded(_, let session) where session != number:
+                        continue   // left over from an earlier session
+                    case .event(.rtp(let packet, let arrivalUptime), _):
                         lastData = Self.uptime()
                         let arrival = Self.wallMilliseconds(atUptime: arrivalUptime)
                         if let (header, offset) = try? RTPHeader.parse(packet) {
@@ -183,11 +191,11 @@ public final class Watcher: Service {
                             }
                         }
                         statistics.framesDropped += depacketizer.droppedFrames - dropped
-                    case .event(.senderReport(let report, _, _)):
+                    case .event(.senderReport(let report, _, _), _):
                         timeline.senderReport(rtp: report.rtpTimestamp, senderWall: NTPTime.unixMilliseconds(from: report.ntpTimestamp))
-                    case .event(.bye):
+                    case .event(.bye, _):
                         ended = "the server said goodbye (RTCP BYE)"
-                    case .sessionEnded(let why):
+                    case .sessionEnded(let why, _):
                         ended = why
                     case .tick:
                         report()
@@ -247,7 +255,7 @@ public final class Watcher: Service {
     }
 
     static func nanoseconds(_ duration: Duration) -> UInt64 {
-        UInt64(duration.components.seconds) * 1_000_000_000 + UInt64(duration.components.attoseconds / 1_000_000_000)
+        UInt64(TimeAmount(duration).nanoseconds)
     }
 
     static func seconds(_ duration: Duration) -> String {

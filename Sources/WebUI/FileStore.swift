@@ -1,8 +1,8 @@
+import _NIOFileSystem
 import Foundation
 import Hummingbird
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// The shared files of `roomcast serve`, in `DATA/files`: each file is `<id>` (its bytes) beside
 /// `<id>.json` (its ``SharedFileRecord``).
@@ -90,8 +90,10 @@ struct FileStore: Sendable {
             }
         } catch {
             try? await NIOThreadPool.singleton.runIfActive { try? FileManager.default.removeItem(atPath: temporary) }
-            // The file system wraps what the body threw in its own error.
-            throw limited.exceeded.value ? FileTooLarge() : error
+            // The file system wraps what the body threw (FileTooLarge, IncompleteUpload) in its own error.
+            var underlying: any Error = error
+            while let wrapped = underlying as? FileSystemError, let cause = wrapped.cause { underlying = cause }
+            throw underlying
         }
         let record = SharedFileRecord(name: name, type: type, size: size, created: now, recipients: recipients, key: key)
         do {
@@ -154,28 +156,18 @@ struct SharedFileRecord: Codable, Equatable, Sendable {
     }
 }
 
-/// An upload body that throws ``FileTooLarge`` once it passes `limit` bytes, and says so in
-/// ``exceeded`` (whoever iterates it may wrap the error).
+/// An upload body that throws ``FileTooLarge`` once it passes `limit` bytes.
 struct SizeLimitedBody<Base: AsyncSequence>: AsyncSequence where Base.Element == ByteBuffer {
     typealias Element = ByteBuffer
     let base: Base
     let limit: Int
     /// The declared length: ending at any other is an error, as a closed connection may end the body early.
     let expectedLength: Int?
-    let exceeded = Flag()
-
-    /// Set once, read after the iteration.
-    final class Flag: Sendable {
-        private let storage = Atomic(false)
-        var value: Bool { storage.load(ordering: .acquiring) }
-        func set() { storage.store(true, ordering: .releasing) }
-    }
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: Base.AsyncIterator
         let limit: Int
         let expectedLength: Int?
-        let exceeded: Flag
         var count = 0
 
         mutating func next() async throws -> ByteBuffer? {
@@ -185,7 +177,6 @@ struct SizeLimitedBody<Base: AsyncSequence>: AsyncSequence where Base.Element ==
             }
             count += buffer.readableBytes
             if count > limit {
-                exceeded.set()
                 throw FileTooLarge()
             }
             return buffer
@@ -193,6 +184,6 @@ struct SizeLimitedBody<Base: AsyncSequence>: AsyncSequence where Base.Element ==
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator(), limit: limit, expectedLength: expectedLength, exceeded: exceeded)
+        AsyncIterator(base: base.makeAsyncIterator(), limit: limit, expectedLength: expectedLength)
     }
 }
