@@ -1,18 +1,26 @@
-/// Turns a stream's 32-bit, wrapping 90 kHz RTP timestamps into wall-clock milliseconds.
+/// Turns a stream's 32-bit, wrapping RTP timestamps (90 kHz for video, unless the SDP says
+/// otherwise) into wall-clock milliseconds.
 ///
 /// The first frame anchors RTP time to its arrival on the wall clock; later frames are placed
 /// by RTP time alone, so a recording's duration equals the time the camera saw, even when frames
 /// were lost or arrived in bursts. A sender report maps RTP time to the sender's clock, which
 /// gives each frame's capture time and so its latency.
 public struct RTPTimeline: Sendable {
-    /// RTP ticks per millisecond (90 kHz video).
-    public static let ticksPerMillisecond: Int64 = 90
+    /// RTP ticks per second: the stream's clock rate.
+    public let clockRate: Int64
     private var anchor: (rtp: Int64, wall: Int64)?
     private var last: Int64?
     private var senderClock: (rtp: Int64, wall: Int64)?
 
-    /// Creates an empty timeline.
-    public init() {}
+    /// Creates an empty timeline for a stream whose RTP clock runs at `clockRate` Hz.
+    public init(clockRate: UInt32 = 90_000) {
+        self.clockRate = Int64(max(clockRate, 1))
+    }
+
+    /// RTP ticks as milliseconds.
+    private func milliseconds(_ ticks: Int64) -> Int64 {
+        ticks * 1000 / clockRate
+    }
 
     /// Extends a 32-bit timestamp to 64 bits, choosing the value nearest the previous one.
     private mutating func unwrap(_ timestamp: UInt32) -> Int64 {
@@ -32,7 +40,7 @@ public struct RTPTimeline: Sendable {
             anchor = (rtp, arrival)
             return arrival
         }
-        return anchor.wall + (rtp - anchor.rtp) / Self.ticksPerMillisecond
+        return anchor.wall + milliseconds(rtp - anchor.rtp)
     }
 
     /// Notes a sender report: RTP `timestamp` was `senderWall` (ms) on the sender's clock.
@@ -44,7 +52,7 @@ public struct RTPTimeline: Sendable {
     public func captureTime(of timestamp: UInt32) -> Int64? {
         guard let senderClock else { return nil }
         let rtp = unwrapPeek(timestamp)
-        return senderClock.wall + (rtp - senderClock.rtp) / Self.ticksPerMillisecond
+        return senderClock.wall + milliseconds(rtp - senderClock.rtp)
     }
 
     private func unwrapPeek(_ timestamp: UInt32) -> Int64 {

@@ -12,6 +12,10 @@ public final class RTSPClient: Sendable {
     public var events: AsyncStream<RTSPClientEvent> { session.events }
     /// `a=framerate:` of the stream, if the server announced one.
     public let framerate: Double?
+    /// The RTP payload type the stream's JPEG packets carry (26, or a dynamic one from `a=rtpmap`).
+    public let payloadType: UInt8
+    /// The RTP clock rate of the stream (90 kHz for RTP/JPEG unless `a=rtpmap` says otherwise).
+    public let clockRate: UInt32
     /// Who serves the stream, for logs: the `Server` header, else the address.
     public let serverDescription: String
 
@@ -27,6 +31,8 @@ public final class RTSPClient: Sendable {
         self.connection = connection
         self.session = session
         self.framerate = media.framerate
+        self.payloadType = media.payloadType
+        self.clockRate = media.clockRate
         self.aggregateURL = media.aggregateURL
         self.serverDescription = serverDescription
         self.responseTimeout = responseTimeout

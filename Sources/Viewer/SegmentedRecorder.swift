@@ -129,10 +129,7 @@ public final class SegmentedRecorder {
     }
 
     private func startSegment(at start: Int64, width: Int, height: Int) throws(Failure) {
-        let path = folder + "/" + SegmentSchedule.fileName(prefix: prefix, start: start)
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw .writeFailed(path, "cannot create the file")
-        }
+        let (path, handle) = try createFile(named: SegmentSchedule.fileName(prefix: prefix, start: start))
         var writer = MatroskaWriter(configuration: .init(width: width, height: height, title: prefix, dateUTC: start))
         let header = writer.header()
         let next = Segment(path: path, handle: handle, writer: writer, start: start, end: schedule.nextBoundary(after: start),
@@ -140,6 +137,23 @@ public final class SegmentedRecorder {
         segment = next
         try write(header, to: next)
         logger.info("recording to \(path)")
+    }
+
+    /// Creates a new file in the folder, never replacing one: a file of an earlier run, or of a
+    /// session that started in the same second, keeps its name and this one gets `-2`, `-3`….
+    private func createFile(named name: String) throws(Failure) -> (String, FileHandle) {
+        let base = folder + "/" + name.dropLast(4)   // without ".mkv"
+        var attempt = 1
+        while true {
+            let path = attempt == 1 ? base + ".mkv" : base + "-\(attempt).mkv"
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 { return (path, FileHandle(fileDescriptor: fd, closeOnDealloc: true)) }
+            let code = errno
+            guard code == EEXIST, attempt < 1000 else {
+                throw .writeFailed(path, "cannot create the file: \(String(cString: strerror(code)))")
+            }
+            attempt += 1
+        }
     }
 
     private func write(_ bytes: [UInt8], to segment: Segment) throws(Failure) {

@@ -158,8 +158,8 @@ public final class Watcher: Service {
                 statistics.newSession()
                 sessionNumber += 1
                 let number = sessionNumber
-                var timeline = RTPTimeline()
-                var depacketizer = RTPJPEGDepacketizer()
+                var timeline = RTPTimeline(clockRate: client.clockRate)
+                var depacketizer = RTPJPEGDepacketizer(payloadType: client.payloadType)
                 var lastData = Self.uptime()
                 let forwarder = Task {
                     for await event in client.events { feed.yield(.event(event, session: number)) }

@@ -1,3 +1,5 @@
+import Foundation
+import MediaFormats
 import Testing
 @testable import Viewer
 
@@ -55,6 +57,14 @@ struct RTPTimelineTests {
         #expect(timeline.wallTime(of: start &+ 3600 &+ 90_000, arrival: 1_001_000) == 1_001_040)
     }
 
+    @Test func usesTheStreamsClockRate() {
+        var timeline = RTPTimeline(clockRate: 8_000)
+        _ = timeline.wallTime(of: 0, arrival: 10_000)
+        #expect(timeline.wallTime(of: 8_000, arrival: 10_500) == 11_000)   // one second at 8 kHz
+        timeline.senderReport(rtp: 0, senderWall: 9_000)
+        #expect(timeline.captureTime(of: 4_000) == 9_500)
+    }
+
     @Test func senderReportsGiveCaptureTimes() {
         var timeline = RTPTimeline()
         #expect(timeline.captureTime(of: 1000) == nil)
@@ -62,5 +72,36 @@ struct RTPTimelineTests {
         timeline.senderReport(rtp: 900, senderWall: 49_990)
         let capture: Int64? = timeline.captureTime(of: 9900)
         #expect(capture == 50_090)
+    }
+}
+
+struct SegmentedRecorderTests {
+    /// A session that starts in the same second as an earlier file (a quick reconnect, or a
+    /// second `roomcast watch` into the same folder) must not replace that file.
+    @Test func aFileOfTheSameSecondIsNeverReplaced() throws {
+        let folder = temporaryPath("same-second")
+        try SegmentedRecorder.prepare(folder: folder)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var encoder = JPEGEncoder(width: 64, height: 48)
+        let jpeg = encoder.encode(YUVFrame(width: 64, height: 48))
+        let frame = DepacketizedFrame(jpeg: jpeg, timestamp: 0, width: 64, height: 48)
+        let start = SegmentScheduleTests.ten + 100
+
+        let first = SegmentedRecorder(folder: folder, prefix: "cam", schedule: SegmentSchedule(lengthMilliseconds: 600_000), logger: quietLogger())
+        for i in 0..<3 { try first.write(frame, time: start + Int64(i) * 40) }
+        try first.finishSegment()
+        let firstSize = try #require(FileManager.default.attributesOfItem(atPath: first.finishedFiles[0])[.size] as? Int)
+
+        // The same recorder after a reconnect, and a second recorder, both in that second.
+        try first.write(frame, time: start + 500)
+        try first.finishSegment()
+        let second = SegmentedRecorder(folder: folder, prefix: "cam", schedule: SegmentSchedule(lengthMilliseconds: 600_000), logger: quietLogger())
+        try second.write(frame, time: start + 700)
+        try second.finishSegment()
+
+        let names = first.finishedFiles.map { ($0 as NSString).lastPathComponent } + second.finishedFiles.map { ($0 as NSString).lastPathComponent }
+        #expect(names == ["cam-2026-11-21T10-00-00.mkv", "cam-2026-11-21T10-00-00-2.mkv", "cam-2026-11-21T10-00-00-3.mkv"])
+        #expect(try FileManager.default.attributesOfItem(atPath: first.finishedFiles[0])[.size] as? Int == firstSize)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).count == 3)
     }
 }

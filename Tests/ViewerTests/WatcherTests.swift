@@ -135,9 +135,12 @@ struct WatcherResilienceTests {
         #expect(total == summary.framesRecorded)
     }
 
+    /// `/test` carries the static payload type 26; `/test96` the dynamic type 96 that many IP
+    /// cameras use, which only the SDP's `a=rtpmap:96 JPEG/90000` says is JPEG.
     @Test(.enabled(if: (GStreamerRTSPServer.available && WatcherTests.ffprobe) || ExternalTool.required,
-                   "GStreamer's RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) or ffprobe is not installed"))
-    func recordsFromGStreamersRTSPServer() async throws {
+                   "GStreamer's RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) or ffprobe is not installed"),
+          arguments: ["/test", "/test96"])
+    func recordsFromGStreamersRTSPServer(_ path: String) async throws {
         guard GStreamerRTSPServer.available, WatcherTests.ffprobe else {
             Issue.record("ROOMCAST_REQUIRE_INTEROP=1 but GStreamer's RTSP server or ffprobe is missing")
             return
@@ -147,7 +150,7 @@ struct WatcherResilienceTests {
         let folder = temporaryPath("recordings")
         try SegmentedRecorder.prepare(folder: folder)
         let outputs = Shared<[WatchOutput]>([])
-        var configuration = Watcher.Configuration(url: "rtsp://127.0.0.1:\(server.port)/test")
+        var configuration = Watcher.Configuration(url: "rtsp://127.0.0.1:\(server.port)\(path)")
         configuration.transport = .tcp
         configuration.durationMilliseconds = 4_000
         configuration.folder = folder
