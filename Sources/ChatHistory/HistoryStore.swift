@@ -22,12 +22,23 @@ public enum HistoryStoreError: Error, CustomStringConvertible {
 public final class HistoryStore: ChatEventStore {
     // DatabasePool (file) or DatabaseQueue (memory); both are Sendable.
     private let writer: any DatabaseWriter
+    /// For a file: moves the WAL into the database (a checkpoint) on a connection and thread of
+    /// its own, so an append never waits for a checkpoint's page writes and fsyncs.
+    private let checkpointer: WALCheckpointer?
 
     /// Opens (creating if needed) the database at `path`; its folder must exist.
     public init(path: String) throws {
         do {
-            writer = try DatabasePool(path: path, configuration: Self.configuration())
+            var configuration = Self.configuration()
+            configuration.prepareDatabase { db in
+                // SQLite would checkpoint inside the commit that fills the WAL past 1,000
+                // pages: on the chat event loop, stalling every room for milliseconds.
+                // `checkpointer` does it instead.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            }
+            writer = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(writer)
+            checkpointer = try WALCheckpointer(path: path, configuration: Self.configuration())
         } catch {
             throw HistoryStoreError.cannotOpen(path: path, reason: Self.reason(error))
         }
@@ -35,6 +46,7 @@ public final class HistoryStore: ChatEventStore {
 
     private init(writer: any DatabaseWriter) throws {
         self.writer = writer
+        self.checkpointer = nil
         try Self.migrator.migrate(writer)
     }
 
@@ -45,6 +57,7 @@ public final class HistoryStore: ChatEventStore {
 
     /// Closes the database; later calls fail. Safe to call more than once.
     public func close() throws {
+        checkpointer?.stop()
         try writer.close()
     }
 
@@ -215,5 +228,34 @@ public final class HistoryStore: ChatEventStore {
             return error.message ?? error.resultCode.description
         }
         return String(describing: error)
+    }
+}
+
+/// Checkpoints a WAL database in the background: every `interval`, a passive checkpoint (it
+/// never blocks the writer or readers) on its own connection, on a dispatch queue of its own.
+/// Once a checkpoint has copied every frame, the writer's next commit starts the WAL over, so
+/// the WAL stays about one interval's worth of commits long.
+final class WALCheckpointer: @unchecked Sendable {
+    // @unchecked: a dispatch source may be cancelled from any thread; Dispatch just does not say so.
+    private let connection: DatabaseQueue
+    private let timer: any DispatchSourceTimer
+
+    init(path: String, configuration: Configuration, interval: DispatchTimeInterval = .seconds(1)) throws {
+        let connection = try DatabaseQueue(path: path, configuration: configuration)
+        self.connection = connection
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "roomcast.history.checkpoint", qos: .utility))
+        timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(100))
+        timer.setEventHandler {
+            // A failure (the disk is full, say) leaves the WAL to grow; the next tick tries again.
+            _ = try? connection.writeWithoutTransaction { try $0.checkpoint(.passive) }
+        }
+        timer.resume()
+        self.timer = timer
+    }
+
+    /// Stops checkpointing and closes the connection (the last one to close checkpoints it all).
+    func stop() {
+        timer.cancel()
+        try? connection.close()
     }
 }

@@ -195,3 +195,39 @@ func temporaryFolder() throws -> URL {
         #expect(try lines(search: "o") == ["one", "two", "Four"])
     }
 }
+
+@Suite struct HistoryCheckpointTests {
+    static func size(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+    }
+
+    /// The writer never checkpoints (that would stall the chat event loop); the background
+    /// checkpointer must still move the WAL into the database and keep the WAL from growing.
+    @Test func theWALIsCheckpointedInTheBackgroundAndStaysBounded() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("history.sqlite").path
+        let store = try HistoryStore(path: path)
+        let emptySize = Self.size(path)
+
+        func appendRound() throws {
+            for i in 0..<400 { _ = try store.append([event(text: String(repeating: "x", count: 200) + "\(i)", at: Int64(i))]) }
+        }
+        try appendRound()
+        let walAfterOneRound = Self.size(path + "-wal")
+        #expect(walAfterOneRound > 0)
+        // Within a few ticks the rows are in the database file itself.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while Self.size(path) <= emptySize, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(Self.size(path) > emptySize, "nothing was checkpointed into the database file")
+
+        // Later rounds reuse the WAL from its start instead of making it longer and longer.
+        for _ in 0..<4 {
+            try await Task.sleep(for: .milliseconds(1_500))
+            try appendRound()
+        }
+        #expect(Self.size(path + "-wal") <= walAfterOneRound * 3 / 2, "the WAL grew: \(Self.size(path + "-wal")) after \(walAfterOneRound)")
+        #expect(try store.events(matching: HistoryQuery(scope: .all, limit: .max)).count == 2_000)
+        try store.close()
+    }
+}
