@@ -38,7 +38,7 @@ public final class HistoryStore: ChatEventStore {
             }
             writer = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(writer)
-            checkpointer = try WALCheckpointer(path: path, configuration: Self.configuration())
+            checkpointer = try WALCheckpointer(path: path, configuration: Self.configuration(), writer: writer)
         } catch {
             throw HistoryStoreError.cannotOpen(path: path, reason: Self.reason(error))
         }
@@ -231,23 +231,34 @@ public final class HistoryStore: ChatEventStore {
     }
 }
 
-/// Checkpoints a WAL database in the background: every `interval`, a passive checkpoint (it
-/// never blocks the writer or readers) on its own connection, on a dispatch queue of its own.
-/// Once a checkpoint has copied every frame, the writer's next commit starts the WAL over, so
-/// the WAL stays about one interval's worth of commits long.
+/// Checkpoints a WAL database in the background, every `interval`, in two steps:
+///
+/// 1. A passive checkpoint on a connection of its own, on a dispatch queue of its own: it copies
+///    the WAL's pages into the database and fsyncs, the slow part, without blocking the writer.
+/// 2. When the WAL holds at least `finishAfterFrames` frames, another passive checkpoint through
+///    the writer itself, between two appends: it copies only what was appended during step 1.
+///
+/// SQLite starts the WAL over only at a write transaction that began with every frame already
+/// copied. A writer that commits every few milliseconds (500 chat messages a second) always
+/// begins during or after a background checkpoint, never with the WAL fully copied, so without
+/// step 2 the WAL would grow for as long as the chat stays busy. With it the WAL stays about one
+/// interval of appends long, and the writer waits only for step 2's few pages and fsyncs.
 final class WALCheckpointer: @unchecked Sendable {
     // @unchecked: a dispatch source may be cancelled from any thread; Dispatch just does not say so.
     private let connection: DatabaseQueue
     private let timer: any DispatchSourceTimer
 
-    init(path: String, configuration: Configuration, interval: DispatchTimeInterval = .seconds(1)) throws {
+    init(path: String, configuration: Configuration, writer: any DatabaseWriter,
+         interval: DispatchTimeInterval = .seconds(1), finishAfterFrames: Int = 1_000) throws {
         let connection = try DatabaseQueue(path: path, configuration: configuration)
         self.connection = connection
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "roomcast.history.checkpoint", qos: .utility))
         timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(100))
         timer.setEventHandler {
             // A failure (the disk is full, say) leaves the WAL to grow; the next tick tries again.
-            _ = try? connection.writeWithoutTransaction { try $0.checkpoint(.passive) }
+            guard let (frames, _) = try? connection.writeWithoutTransaction({ try $0.checkpoint(.passive) }),
+                  frames >= finishAfterFrames else { return }
+            _ = try? writer.writeWithoutTransaction { try $0.checkpoint(.passive) }
         }
         timer.resume()
         self.timer = timer

@@ -230,4 +230,26 @@ func temporaryFolder() throws -> URL {
         #expect(try store.events(matching: HistoryQuery(scope: .all, limit: .max)).count == 2_000)
         try store.close()
     }
+
+    /// A writer that never pauses keeps a background checkpoint from ever copying the whole
+    /// WAL; the WAL must still start over each second instead of growing for as long as the
+    /// flood lasts.
+    @Test func aSustainedFloodDoesNotGrowTheWALWithoutEnd() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("history.sqlite").path
+        let store = try HistoryStore(path: path)
+        let start = ContinuousClock.now
+        var walAtStart = 0
+        var appended = 0
+        while ContinuousClock.now - start < .seconds(5) {
+            _ = try store.append([event(text: String(repeating: "x", count: 200), at: Int64(appended))])
+            appended += 1
+            if walAtStart == 0, ContinuousClock.now - start > .milliseconds(1_300) { walAtStart = Self.size(path + "-wal") }
+        }
+        let walAtEnd = Self.size(path + "-wal")
+        // The WAL file keeps its largest size: about one second of appends, not five.
+        #expect(walAtEnd < walAtStart * 2, "WAL \(walAtStart) bytes after 1.3 s, \(walAtEnd) after 5 s (\(appended) appends)")
+        try store.close()
+    }
 }
