@@ -97,10 +97,6 @@ final class IRCConnectionHandler: ChannelInboundHandler {
         scheduleDrain(context: context)
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
-    }
-
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if !context.channel.isWritable, let session, !session.closing {
             session.logger.notice("send queue exceeded", metadata: ["limit": "\(configuration.maxSendQueueBytes)"])
@@ -118,7 +114,6 @@ final class IRCConnectionHandler: ChannelInboundHandler {
             } else {
                 awaitingPong = true
                 session.send(IRCMessage(command: "PING", parameters: [configuration.serverName]))
-                context.flush()
             }
         } else {
             context.fireUserInboundEventTriggered(event)
@@ -186,7 +181,6 @@ final class IRCConnectionHandler: ChannelInboundHandler {
             while !handler.delayed.isEmpty, handler.bucket.take(now: handler.now()) == nil {
                 handler.process(handler.delayed.removeFirst())
             }
-            context.flush()
             if !handler.delayed.isEmpty { handler.scheduleDrain(context: context) }
         }
     }

@@ -21,14 +21,17 @@ struct IRCCapabilities: OptionSet, Sendable {
     var wantsTags: Bool { !isDisjoint(with: [.serverTime, .messageTags]) }
 }
 
-/// An IRC connection as a ChatCore member: turns relays into lines and writes them.
+/// An IRC connection as a ChatCore member, and the one way anything is written to it.
 ///
-/// Writes made on the connection's event loop are flushed by the loop's ``IRCFlushBatcher``
-/// once the loop has handled everything it read this turn, so a member that is sent several
-/// lines in one turn gets them in one system call. Past ``IRCFlushBatcher/maxUnflushedBytes``
-/// it is flushed as soon as the line being handled is done: unflushed bytes count toward the
-/// send queue limit, and a reading client must never look like a stuck one because the server
-/// held its lines back.
+/// Lines (relays, replies) are appended to the connection's own outgoing buffer on its event
+/// loop; the loop's ``IRCFlushBatcher`` hands the buffer to NIO in one write and flush once the
+/// loop has handled everything it read this turn. A member sent several lines in one turn gets
+/// them in one system call, and each line costs a copy into that buffer rather than a trip
+/// through NIO's pipeline. A line's first recipient-buffer shares the relay's bytes; only a
+/// second line in the same turn copies. Past ``IRCFlushBatcher/maxUnflushedBytes`` the buffer
+/// is handed over as soon as the line being handled is done: NIO's send queue limit must see
+/// it, and a reading client must never look like a stuck one because the server held its
+/// lines back.
 ///
 /// `deliver` never flushes: ChatCore calls it holding its lock, and a flush that fails (the
 /// peer has gone) makes NIO read what the peer sent last, which could re-enter ChatCore.
@@ -36,9 +39,11 @@ final class IRCMemberSink: ChatMember {
     let channel: any Channel
     private let capabilityBits = Atomic<UInt8>(0)
     private let batcher: IRCFlushBatcher
-    /// Bytes written since the last flush; non-zero while this sink waits in the batcher.
-    /// Touched on the event loop only (atomic just to be Sendable).
-    fileprivate let unflushedBytes = Atomic<Int>(0)
+    /// Lines not yet handed to NIO; non-nil while this sink waits in the batcher.
+    /// Touched on the event loop only (`write` and `flush` check that they are).
+    nonisolated(unsafe) private var outgoing: ByteBuffer?
+    /// Whether this sink is queued for ``IRCFlushBatcher/flushOversized()``. Event loop only.
+    nonisolated(unsafe) fileprivate var queuedOversized = false
 
     init(channel: any Channel, batcher: IRCFlushBatcher) {
         self.channel = channel
@@ -52,32 +57,56 @@ final class IRCMemberSink: ChatMember {
 
     func deliver(_ relay: Relay) {
         let buffer = IRCRelayEncoding.buffer(for: relay, tagged: capabilities.wantsTags)
-        if channel.eventLoop === batcher.eventLoop, batcher.eventLoop.inEventLoop {
-            channel.write(buffer, promise: nil)
-            let before = unflushedBytes.load(ordering: .relaxed)
-            let after = before + buffer.readableBytes
-            unflushedBytes.store(after, ordering: .relaxed)
-            if before == 0 { batcher.enqueue(self) }
-            if before < batcher.maxUnflushedBytes, after >= batcher.maxUnflushedBytes { batcher.enqueueOversized(self) }
+        if batcher.eventLoop.inEventLoop {
+            // Lines posted from other threads came first (ChatCore delivers in order, under
+            // its lock): write those before this one.
+            batcher.drainInbox()
+            write(buffer)
         } else {
-            let channel = self.channel
-            channel.eventLoop.execute { channel.writeAndFlush(buffer, promise: nil) }
+            batcher.post(buffer, to: self)
         }
+    }
+
+    /// Appends a line to the outgoing buffer (on the event loop; flushed later by the batcher).
+    func write(_ line: ByteBuffer) {
+        batcher.eventLoop.assertInEventLoop()
+        if outgoing == nil {
+            outgoing = line
+            batcher.enqueue(self)
+        } else {
+            outgoing!.writeImmutableBuffer(line)
+        }
+        if !queuedOversized, outgoing!.readableBytes >= batcher.maxUnflushedBytes {
+            queuedOversized = true
+            batcher.enqueueOversized(self)
+        }
+    }
+
+    /// Hands the outgoing buffer to NIO and flushes it (on the event loop, outside ChatCore's lock).
+    func flush() {
+        batcher.eventLoop.assertInEventLoop()
+        guard let bytes = outgoing else { return }
+        outgoing = nil
+        channel.writeAndFlush(bytes, promise: nil)
     }
 }
 
-/// Flushes, once per event-loop turn, every IRC connection that was written to during it.
+/// Flushes, once per event-loop turn, every IRC connection of its loop that was written to
+/// during the turn, and carries lines to those connections from other threads.
 ///
-/// A relay writes to each recipient without flushing and enqueues it here; the first enqueue
-/// of a turn schedules one task, which the loop runs after the reads of that turn. Under load
-/// a recipient then gets every line of the turn in one write, instead of one write per line.
+/// A line written to a connection enqueues it here; the first enqueue of a turn schedules one
+/// task, which the loop runs after the reads of that turn. Under load a recipient then gets
+/// every line of the turn in one write, instead of one write per line.
 final class IRCFlushBatcher: @unchecked Sendable {
-    // @unchecked: `pending` is touched only on `eventLoop`.
+    // @unchecked: `pending` and `oversized` are touched only on `eventLoop`; `inbox` is locked.
     let eventLoop: any EventLoop
     /// Bytes a connection may hold unflushed before it is flushed at once.
     let maxUnflushedBytes: Int
     private var pending: [IRCMemberSink] = []
     private var oversized: [IRCMemberSink] = []
+    /// Lines delivered from other threads, in delivery order, for the loop to write.
+    private let inbox = Mutex<[(IRCMemberSink, ByteBuffer)]>([])
+    private let inboxCount = Atomic<Int>(0)
 
     /// A batcher for the connections of `eventLoop` whose send queue limit is `sendQueueBytes`.
     init(eventLoop: any EventLoop, sendQueueBytes: Int) {
@@ -96,15 +125,39 @@ final class IRCFlushBatcher: @unchecked Sendable {
         oversized.append(sink)
     }
 
+    /// Queues a line for a sink of this loop from another thread.
+    fileprivate func post(_ line: ByteBuffer, to sink: IRCMemberSink) {
+        let first = inbox.withLock { inbox in
+            inbox.append((sink, line))
+            inboxCount.store(inbox.count, ordering: .releasing)
+            return inbox.count == 1
+        }
+        if first { eventLoop.execute { self.drainInbox() } }
+    }
+
+    /// Writes the lines other threads posted, in order (on the event loop).
+    func drainInbox() {
+        // Without the lock: ChatCore posts and delivers under its own lock, and the task
+        // `post` schedules runs after the count was stored.
+        guard inboxCount.load(ordering: .acquiring) > 0 else { return }
+        let lines = inbox.withLock { inbox in
+            defer {
+                inbox.removeAll(keepingCapacity: true)
+                inboxCount.store(0, ordering: .releasing)
+            }
+            return inbox
+        }
+        for (sink, line) in lines { sink.write(line) }
+    }
+
     /// Flushes the sinks that passed ``maxUnflushedBytes`` (on the event loop, outside ChatCore's lock).
     func flushOversized() {
         guard !oversized.isEmpty else { return }
         let sinks = oversized
         oversized.removeAll(keepingCapacity: true)
         for sink in sinks {
-            // Stays queued for the turn's flush (1 byte is as good as more for that).
-            sink.unflushedBytes.store(1, ordering: .relaxed)
-            sink.channel.flush()
+            sink.queuedOversized = false
+            sink.flush()   // stays queued for the turn's flush, which then finds nothing to do
         }
     }
 
@@ -112,10 +165,7 @@ final class IRCFlushBatcher: @unchecked Sendable {
         flushOversized()
         let sinks = pending
         pending.removeAll(keepingCapacity: true)
-        for sink in sinks {
-            sink.unflushedBytes.store(0, ordering: .relaxed)
-            sink.channel.flush()
-        }
+        for sink in sinks { sink.flush() }
     }
 }
 

@@ -19,7 +19,7 @@ extension IRCSession {
             do {
                 let outcome = try core.send(sink, to: messageTarget, text: text, notice: notice)
                 if let relay = outcome.relay, sink.capabilities.contains(.echoMessage) {
-                    channel.write(IRCRelayEncoding.buffer(for: relay, tagged: sink.capabilities.wantsTags), promise: nil)
+                    sink.write(IRCRelayEncoding.buffer(for: relay, tagged: sink.capabilities.wantsTags))
                 }
                 if !notice {
                     for missing in outcome.missingMentions {

@@ -5,8 +5,8 @@ import NIOCore
 
 /// One client's IRC conversation: registration state and the command table.
 ///
-/// Confined to its channel's event loop. It writes replies without flushing; the
-/// ``IRCConnectionHandler`` flushes once per batch of lines read.
+/// Confined to its channel's event loop. It writes everything through its ``IRCMemberSink``,
+/// which the loop's ``IRCFlushBatcher`` flushes once per turn.
 final class IRCSession {
     let core: ChatCore
     let configuration: IRCServerConfiguration
@@ -104,9 +104,9 @@ final class IRCSession {
 
     // MARK: Output
 
-    /// Queues a message (flushed by the handler).
+    /// Queues a message (flushed by the loop's batcher after this turn).
     func send(_ message: IRCMessage) {
-        channel.write(ByteBuffer(string: message.serialized), promise: nil)
+        sink.write(ByteBuffer(string: message.serialized))
     }
 
     /// Queues a numeric reply addressed to this client.
@@ -124,7 +124,8 @@ final class IRCSession {
         guard !closing else { return }
         closing = true
         quitReason = quit ?? reason
-        channel.writeAndFlush(ByteBuffer(string: IRCMessage(command: "ERROR", parameters: [reason]).serialized), promise: nil)
+        sink.write(ByteBuffer(string: IRCMessage(command: "ERROR", parameters: [reason]).serialized))
+        sink.flush()
         channel.close(promise: nil)
     }
 
