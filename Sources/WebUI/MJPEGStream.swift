@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import RTSPServer
 import ServiceLifecycle
+import Synchronization
 
 /// The `multipart/x-mixed-replace` framing browsers show as live video.
 enum MJPEGPart {
@@ -21,6 +22,32 @@ enum MJPEGPart {
         buffer.writeBytes(jpeg)
         buffer.writeString("\r\n")
         return buffer
+    }
+}
+
+/// The newest part of each camera, shared by every browser watching it: a frame's JPEG is
+/// copied into a part once, not once per viewer (NIO sends the same buffer to each).
+final class MJPEGPartCache: Sendable {
+    private struct Entry {
+        var number: Int
+        var captureUptime: UInt64
+        var part: ByteBuffer
+    }
+    private let newest = Mutex<[String: Entry]>([:])
+
+    /// The part for `frame` of `camera`, encoded by the first viewer to ask for it.
+    func part(for frame: CameraFrame, of camera: String) -> ByteBuffer {
+        if let entry = newest.withLock({ $0[camera] }), entry.number == frame.number, entry.captureUptime == frame.captureUptime {
+            return entry.part
+        }
+        let part = MJPEGPart.encode(frame.jpeg)
+        newest.withLock { newest in
+            // A slow viewer may still be on an older frame: keep the newest.
+            if newest[camera].map({ $0.captureUptime <= frame.captureUptime }) ?? true {
+                newest[camera] = Entry(number: frame.number, captureUptime: frame.captureUptime, part: part)
+            }
+        }
+        return part
     }
 }
 
@@ -45,6 +72,7 @@ struct MJPEGStream: Sendable {
     /// The connection, when the request context knows it.
     let channel: (any Channel)?
     let registry: MJPEGViewerRegistry
+    let parts: MJPEGPartCache
     let accessLog: AccessLog
     let logger: Logger
 
@@ -72,7 +100,7 @@ struct MJPEGStream: Sendable {
         do {
             try await withGracefulShutdownHandler {
                 for await frame in frames {
-                    let part = MJPEGPart.encode(frame.jpeg)
+                    let part = parts.part(for: frame, of: camera.name)
                     try await writer.write(part)
                     viewer.sent(bytes: part.readableBytes)
                     metrics.framesSent.increment()

@@ -18,7 +18,7 @@ extension WebServer {
             let viewer = MJPEGViewer(session: MJPEGViewer.newSessionID(), camera: camera.name, client: peer.address,
                                      clientPort: peer.port, userAgent: request.headers[.userAgent] ?? "")
             let stream = MJPEGStream(camera: camera, viewer: viewer, channel: (context as? any ChannelRequestContext)?.channel,
-                                     registry: self.mjpegViewers,
+                                     registry: self.mjpegViewers, parts: self.mjpegParts,
                                      accessLog: self.dependencies.accessLog, logger: self.logger)
             return Response(status: .ok, headers: [
                 .contentType: MJPEGPart.contentType,

@@ -66,6 +66,8 @@ public final class WebServer: Service {
     let onBound: @Sendable (Int) -> Void
     /// Browsers watching MJPEG now (for `/api/viewers`).
     let mjpegViewers: MJPEGViewerRegistry
+    /// Each camera's newest MJPEG part, shared by its viewers.
+    let mjpegParts = MJPEGPartCache()
     /// Open WebSocket chat connections.
     let webSocketConnections: Meter
 
@@ -94,7 +96,8 @@ public final class WebServer: Service {
         let host = configuration.host
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(maxFrameSize: configuration.maxWebSocketFrameBytes)),
+            server: .http1WebSocketUpgrade(webSocketRouter: router,
+                                           configuration: .init(ws: .init(maxFrameSize: configuration.maxWebSocketFrameBytes))),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "Roomcast"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

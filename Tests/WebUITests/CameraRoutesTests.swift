@@ -201,6 +201,32 @@ struct CameraRoutesTests {
         #expect(Array(part.readableBytesView) == Array("--roomcastframe\r\nContent-Type: image/jpeg\r\nContent-Length: 4\r\n\r\n".utf8)
             + [0xFF, 0xD8, 0xFF, 0xD9] + Array("\r\n".utf8))
     }
+
+    /// Every browser watching a camera is sent the same part, made once per frame.
+    @Test func viewersOfOneFrameShareOnePart() throws {
+        var encoder = JPEGEncoder(width: 64, height: 48)
+        func frame(_ number: Int) throws -> CameraFrame {
+            var image = YUVFrame(width: 64, height: 48)
+            image.y[0] = UInt8(number)
+            let jpeg = encoder.encode(image)
+            return CameraFrame(number: number, captureTime: Int64(number), captureUptime: UInt64(number), jpeg: jpeg, image: try JPEGImage(parsing: jpeg))
+        }
+        func storage(_ buffer: ByteBuffer) -> UnsafeRawPointer? {
+            buffer.withUnsafeReadableBytes { UnsafeRawPointer($0.baseAddress) }
+        }
+        let cache = MJPEGPartCache()
+        let (one, two) = (try frame(1), try frame(2))
+        let first = cache.part(for: one, of: "cam")
+        #expect(first == MJPEGPart.encode(one.jpeg))
+        #expect(storage(cache.part(for: one, of: "cam")) == storage(first))
+        let newer = cache.part(for: two, of: "cam")
+        #expect(newer == MJPEGPart.encode(two.jpeg))
+        // A slow viewer still on frame 1 gets frame 1, and does not push frame 2 out.
+        #expect(cache.part(for: one, of: "cam") == first)
+        #expect(storage(cache.part(for: two, of: "cam")) == storage(newer))
+        // Another camera's frame 2 is another part.
+        #expect(storage(cache.part(for: two, of: "door")) != storage(newer))
+    }
 }
 
 // MARK: - Fixture
