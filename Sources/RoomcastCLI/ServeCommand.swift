@@ -103,6 +103,11 @@ struct WebServeOptions: ParsableArguments {
         valueName: "size"))
     var maxUpload = FileSize(bytes: 25 * 1024 * 1024)
 
+    @Option(name: .customLong("files-quota"), help: ArgumentHelp(
+        "Most all shared files together may take (DATA/files), e.g. 2GB; uploads past it are refused, so they cannot fill the disk the history needs.",
+        valueName: "size"))
+    var filesQuota = FileSize(bytes: 2 * 1024 * 1024 * 1024)
+
     func validate() throws {
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be 0…65535, not \(httpPort).") }
     }
@@ -114,6 +119,7 @@ struct WebServeOptions: ParsableArguments {
         configuration.port = httpPort
         configuration.filesDirectory = data + "/files"
         configuration.maxUploadBytes = maxUpload.bytes
+        configuration.filesQuotaBytes = Int64(filesQuota.bytes)
         return configuration
     }
 }

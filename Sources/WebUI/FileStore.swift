@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The shared files of `roomcast serve`, in `DATA/files`: each file is `<id>` (its bytes) beside
 /// `<id>.json` (its ``SharedFileRecord``).
@@ -12,27 +13,86 @@ import NIOPosix
 /// no request can reach another file. Uploads stream into a temporary file in the same folder
 /// that is renamed into place only once complete, so an aborted or oversized upload leaves
 /// nothing behind; the record is written last, so a file is visible only once whole.
-struct FileStore: Sendable {
+final class FileStore: Sendable {
     /// The folder.
     let directory: String
     /// The largest upload accepted, in bytes.
     let maxBytes: Int
+    /// The most all shared files together may take, in bytes.
+    let quotaBytes: Int64
+    private let usage = Mutex(Usage())
     private let fileIO = FileIO()
+
+    /// Bytes the shared files take: those stored, and those uploads in progress have reserved.
+    private struct Usage {
+        var stored: Int64 = 0
+        var reserved: Int64 = 0
+    }
 
     /// Prefix of the temporary files uploads stream into (never a valid id).
     static let temporaryPrefix = ".upload-"
 
-    init(directory: String, maxBytes: Int) {
+    init(directory: String, maxBytes: Int, quotaBytes: Int64 = .max) {
         self.directory = directory
         self.maxBytes = maxBytes
+        self.quotaBytes = quotaBytes
     }
 
-    /// Creates the folder if needed and removes temporary files a crash may have left.
+    /// Creates the folder if needed, removes temporary files a crash may have left, and counts
+    /// what the shared files take.
     func prepare() throws {
         let manager = FileManager.default
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(Self.temporaryPrefix) {
             try? manager.removeItem(atPath: path(name))
+        }
+        let stored = storedBytes()
+        usage.withLock { $0.stored = stored }
+    }
+
+    /// The size of every shared file on disk (what an operator removed by hand no longer counts).
+    private func storedBytes() -> Int64 {
+        let manager = FileManager.default
+        return ((try? manager.contentsOfDirectory(atPath: directory)) ?? []).filter(Self.isValidID).reduce(0) { total, id in
+            total + ((try? manager.attributesOfItem(atPath: path(id)))?[.size] as? NSNumber ?? 0).int64Value
+        }
+    }
+
+    /// Whether `bytes` more would still fit the quota (counting uploads in progress; when they
+    /// would not, after counting the folder again).
+    func hasRoom(for bytes: Int64) -> Bool {
+        if usage.withLock({ $0.stored + $0.reserved + bytes <= quotaBytes }) { return true }
+        let stored = storedBytes()
+        return usage.withLock { usage in
+            usage.stored = stored
+            return usage.stored + usage.reserved + bytes <= quotaBytes
+        }
+    }
+
+    /// What the shared files take now, stored and in progress.
+    var usedBytes: Int64 { usage.withLock { $0.stored + $0.reserved } }
+
+    /// Reserves `bytes` for an upload in progress, or throws ``QuotaFull``. When they would not
+    /// fit, the folder is counted again first: files removed by hand make room.
+    fileprivate func reserve(_ bytes: Int64) throws {
+        if usage.withLock({ usage in
+            guard usage.stored + usage.reserved + bytes <= quotaBytes else { return false }
+            usage.reserved += bytes
+            return true
+        }) { return }
+        let stored = storedBytes()
+        try usage.withLock { usage in
+            usage.stored = stored
+            guard usage.stored + usage.reserved + bytes <= quotaBytes else { throw QuotaFull() }
+            usage.reserved += bytes
+        }
+    }
+
+    /// Ends an upload's reservation of `reserved` bytes; `stored` of them are now a file.
+    private func settle(reserved: Int64, stored: Int64) {
+        usage.withLock { usage in
+            usage.reserved -= reserved
+            usage.stored += stored
         }
     }
 
@@ -80,7 +140,11 @@ struct FileStore: Sendable {
         let temporary = path(Self.temporaryPrefix + Self.newToken())
         let final = dataPath(id)
         let size: Int64
-        let limited = SizeLimitedBody(base: body, limit: maxBytes, expectedLength: length)
+        let reservation = Reservation()
+        let limited = SizeLimitedBody(base: body, limit: maxBytes, expectedLength: length) { bytes in
+            try self.reserve(Int64(bytes))
+            reservation.add(Int64(bytes))
+        }
         do {
             try await fileIO.writeFile(contents: limited, path: temporary, context: context)
             size = try await NIOThreadPool.singleton.runIfActive {
@@ -88,7 +152,9 @@ struct FileStore: Sendable {
                 try FileManager.default.moveItem(atPath: temporary, toPath: final)
                 return size
             }
+            settle(reserved: reservation.bytes, stored: size)
         } catch {
+            settle(reserved: reservation.bytes, stored: 0)
             try? await NIOThreadPool.singleton.runIfActive { try? FileManager.default.removeItem(atPath: temporary) }
             // The file system wraps what the body threw (FileTooLarge, IncompleteUpload) in its own error.
             var underlying: any Error = error
@@ -126,8 +192,18 @@ struct FileStore: Sendable {
 /// The body passed the upload limit.
 struct FileTooLarge: Error {}
 
+/// The shared files would pass their quota.
+struct QuotaFull: Error {}
+
 /// The body ended before its declared length (the client went away).
 struct IncompleteUpload: Error {}
+
+/// The bytes one upload has reserved so far (its body reserves them as they come).
+private final class Reservation: Sendable {
+    private let reserved = Mutex<Int64>(0)
+    func add(_ bytes: Int64) { reserved.withLock { $0 += bytes } }
+    var bytes: Int64 { reserved.withLock { $0 } }
+}
 
 /// A shared file's description, kept beside its bytes as `<id>.json`.
 struct SharedFileRecord: Codable, Equatable, Sendable {
@@ -156,18 +232,21 @@ struct SharedFileRecord: Codable, Equatable, Sendable {
     }
 }
 
-/// An upload body that throws ``FileTooLarge`` once it passes `limit` bytes.
+/// An upload body that throws ``FileTooLarge`` once it passes `limit` bytes, and hands each
+/// chunk's size to `admit` (which may throw, e.g. ``QuotaFull``) before passing the chunk on.
 struct SizeLimitedBody<Base: AsyncSequence>: AsyncSequence where Base.Element == ByteBuffer {
     typealias Element = ByteBuffer
     let base: Base
     let limit: Int
     /// The declared length: ending at any other is an error, as a closed connection may end the body early.
     let expectedLength: Int?
+    var admit: (Int) throws -> Void = { _ in }
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: Base.AsyncIterator
         let limit: Int
         let expectedLength: Int?
+        let admit: (Int) throws -> Void
         var count = 0
 
         mutating func next() async throws -> ByteBuffer? {
@@ -179,11 +258,12 @@ struct SizeLimitedBody<Base: AsyncSequence>: AsyncSequence where Base.Element ==
             if count > limit {
                 throw FileTooLarge()
             }
+            try admit(buffer.readableBytes)
             return buffer
         }
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator(), limit: limit, expectedLength: expectedLength)
+        AsyncIterator(base: base.makeAsyncIterator(), limit: limit, expectedLength: expectedLength, admit: admit)
     }
 }

@@ -17,7 +17,9 @@ extension WebServer {
     // GET  /api/files/limits                      → {"enabled","maxUploadBytes"}
     // GET  /files/ID[/NAME][?key=KEY]             → the file, as an attachment (NAME is cosmetic)
     func addFileRoutes<Context: RequestContext>(to router: Router<Context>) {
-        let store = configuration.filesDirectory.map { FileStore(directory: $0, maxBytes: configuration.maxUploadBytes) }
+        let store = configuration.filesDirectory.map {
+            FileStore(directory: $0, maxBytes: configuration.maxUploadBytes, quotaBytes: configuration.filesQuotaBytes)
+        }
         if let store {
             do {
                 try store.prepare()
@@ -36,6 +38,12 @@ extension WebServer {
         router.get("files/{id}/{name}") { request, context in
             try await self.download(id: context.parameters.require("id"), request: request, context: context, store: store)
         }
+    }
+
+    /// The 507 error, naming the quota.
+    func quotaFull(_ store: FileStore) -> APIError {
+        APIError(.init(code: 507, reasonPhrase: "Insufficient Storage"), "this file would take the server's shared files past their \(FileNames.describeSize(store.quotaBytes)) quota "
+                 + "(\(FileNames.describeSize(store.usedBytes)) in use); ask its operator to remove old files from the files folder")
     }
 
     /// The 413 error, naming the limit.
@@ -73,6 +81,7 @@ extension WebServer {
         }
         let length = request.headers[.contentLength].flatMap { Int($0) }
         if let length, length > configuration.maxUploadBytes { throw uploadTooLarge }
+        if let length, !store.hasRoom(for: Int64(length)) { throw quotaFull(store) }
 
         let key = recipients == nil ? nil : FileStore.newToken()
         let saved: (id: String, record: SharedFileRecord)
@@ -82,6 +91,9 @@ extension WebServer {
         } catch is FileTooLarge {
             logger.notice("upload refused: over the limit", metadata: ["file.name": "\(name)", "file.limit": "\(configuration.maxUploadBytes)"])
             throw uploadTooLarge
+        } catch is QuotaFull {
+            logger.notice("upload refused: shared files quota reached", metadata: ["file.name": "\(name)", "files.quota": "\(store.quotaBytes)"])
+            throw quotaFull(store)
         } catch is IncompleteUpload {
             logger.notice("upload ended early", metadata: ["file.name": "\(name)"])
             throw APIError(.badRequest, "the upload ended before its Content-Length")

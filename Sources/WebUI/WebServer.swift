@@ -29,6 +29,9 @@ public final class WebServer: Service {
         public var filesDirectory: String?
         /// Largest file accepted for sharing, in bytes; larger uploads get 413.
         public var maxUploadBytes = 25 * 1024 * 1024
+        /// Most all shared files together may take, in bytes; an upload past it gets 507, so
+        /// uploads cannot fill the disk the chat history is written to.
+        public var filesQuotaBytes: Int64 = 2 * 1024 * 1024 * 1024
         /// Creates the default configuration.
         public init() {}
     }

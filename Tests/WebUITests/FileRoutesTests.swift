@@ -82,6 +82,27 @@ struct FileRoutesTests {
         }
     }
 
+    @Test func sharedFilesStayWithinTheirQuota() async throws {
+        let fixture = try FileFixture(maxUploadBytes: 1024 * 1024, filesQuotaBytes: 100 * 1024)
+        defer { fixture.remove() }
+        // A file from an earlier run counts from the start.
+        let earlier = FileStore.newToken()
+        try Data(count: 40 * 1024).write(to: URL(fileURLWithPath: fixture.files + "/" + earlier))
+        try await fixture.application().test(.router) { client in
+            let first = try await fixture.upload(client, name: "one.bin", FileFixture.randomBytes(50 * 1024))
+            let refused = try await client.execute(uri: "/api/files?name=two.bin", method: .post,
+                                                   body: ByteBuffer(bytes: FileFixture.randomBytes(50 * 1024)))
+            #expect(refused.status.code == 507)
+            #expect(try FileFixture.error(refused)
+                    == "this file would take the server's shared files past their 100 KB quota (90 KB in use); ask its operator to remove old files from the files folder")
+            #expect(Set(fixture.storedFiles) == [earlier, first.id, first.id + ".json"])
+            // The operator removes the old file by hand: there is room again.
+            try FileManager.default.removeItem(atPath: fixture.files + "/" + earlier)
+            let second = try await fixture.upload(client, name: "two.bin", FileFixture.randomBytes(50 * 1024))
+            #expect(second.size == 50 * 1024)
+        }
+    }
+
     @Test(arguments: [
         "/files/..%2F..%2Fhistory.sqlite", "/files/../history.sqlite", "/files/..%2Fhistory.sqlite/x", "/files/%2e%2e/history.sqlite",
         "/files/0123456789ABCDEF0123456789ABCDEF/x", "/files/0123456789abcdef0123456789abcde/x",
@@ -274,6 +295,22 @@ struct FileUploadStreamingTests {
         }
     }
 
+    @Test func aChunkedUploadPastTheQuotaIsRefusedWhileStreamingAndLeavesNothing() async throws {
+        try await FileTesting.withServer(maxUploadBytes: 1024 * 1024, filesQuotaBytes: 64 * 1024) { port, _, files in
+            try await withRawConnection(port: port) { connection in
+                try await connection.send("POST /api/files?name=big.bin HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nTransfer-Encoding: chunked\r\n\r\n")
+                let chunk = String(repeating: "x", count: 16 * 1024)
+                for _ in 0..<8 { try await connection.send(String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n") }
+                try await connection.send("0\r\n\r\n")
+                var head = try await connection.readResponseHead()
+                #expect(head.status == 507)
+                let body = try await head.readAll(from: &connection)
+                #expect(String(decoding: body, as: UTF8.self).contains("past their 64 KB quota"))
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: files).isEmpty)
+        }
+    }
+
     @Test func aDeclaredOversizedUploadIsRefusedBeforeItsBodyIsSent() async throws {
         try await FileTesting.withServer(maxUploadBytes: 1024 * 1024) { port, _, files in
             try await withRawConnection(port: port) { connection in
@@ -395,7 +432,7 @@ struct FileFixture: Sendable {
     let core: ChatCore
     let server: WebServer
 
-    init(maxUploadBytes: Int = 25 * 1024 * 1024, password: String? = nil, filesDirectory: Bool = true) throws {
+    init(maxUploadBytes: Int = 25 * 1024 * 1024, filesQuotaBytes: Int64 = 1 << 30, password: String? = nil, filesDirectory: Bool = true) throws {
         data = FileManager.default.temporaryDirectory.appendingPathComponent("roomcast-files-\(UUID().uuidString)").path
         files = data + "/files"
         try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
@@ -404,6 +441,7 @@ struct FileFixture: Sendable {
         var configuration = WebServer.Configuration()
         configuration.filesDirectory = filesDirectory ? files : nil
         configuration.maxUploadBytes = maxUploadBytes
+        configuration.filesQuotaBytes = filesQuotaBytes
         configuration.chatPassword = password
         server = WebServer(configuration: configuration,
                            dependencies: .init(core: core, history: history, cameras: [],
@@ -476,6 +514,7 @@ enum FileTesting {
     /// free loopback port, around `body`; the folder is removed afterwards.
     static func withServer<T: Sendable>(
         maxUploadBytes: Int = 25 * 1024 * 1024,
+        filesQuotaBytes: Int64 = 1 << 30,
         password: String? = nil,
         cameras: [(String, any FrameSource)] = [],
         _ body: @Sendable (_ port: Int, _ core: ChatCore, _ filesDirectory: String) async throws -> T
@@ -492,6 +531,7 @@ enum FileTesting {
         configuration.chatPassword = password
         configuration.filesDirectory = data + "/files"
         configuration.maxUploadBytes = maxUploadBytes
+        configuration.filesQuotaBytes = filesQuotaBytes
         let bound = Mutex<Int?>(nil)
         let server = WebServer(configuration: configuration,
                                dependencies: .init(core: core, history: store, cameras: cameraList, accessLog: try AccessLog(path: nil, logger: logger)),
