@@ -109,6 +109,8 @@ public final class ChatCore: Sendable {
 
     /// The limits this core enforces.
     public let configuration: Configuration
+    /// Wrong chat passwords per client address, counted across IRC and the web.
+    public let passwordAttempts: PasswordAttempts
     private let store: any ChatEventStore
     private let clock: @Sendable () -> Int64
     // The records and rooms are classes only touched while this lock is held.
@@ -123,11 +125,13 @@ public final class ChatCore: Sendable {
     }
 
     /// Creates a core that stores events in `store` and stamps them with `clock` (ms since epoch),
-    /// and records members and messages through `metrics`.
+    /// records members and messages through `metrics`, and limits wrong chat passwords with
+    /// `passwordAttempts`.
     public init(configuration: Configuration = .init(), store: any ChatEventStore,
                 clock: @escaping @Sendable () -> Int64 = ChatCore.systemMilliseconds,
-                metrics: any MetricsFactory = MetricsSystem.factory) {
+                metrics: any MetricsFactory = MetricsSystem.factory, passwordAttempts: PasswordAttempts = PasswordAttempts()) {
         self.configuration = configuration
+        self.passwordAttempts = passwordAttempts
         self.store = store
         self.clock = clock
         self.state = Mutex(State())

@@ -110,15 +110,6 @@ final class FileStore: Sendable {
         }.joined()
     }
 
-    /// Whether `given` equals `expected`, in time that does not depend on where they differ.
-    static func constantTimeEquals(_ given: some StringProtocol, _ expected: some StringProtocol) -> Bool {
-        let a = Array(given.utf8), b = Array(expected.utf8)
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
-    }
-
     /// Path of the bytes of file `id` (a valid id).
     func dataPath(_ id: String) -> String { path(id) }
 

@@ -66,7 +66,10 @@ struct WebChatSession {
     // {"type":"hello","nick":N,"password":P?}
     private mutating func hello(nick requested: String, password: String?) {
         if let nick { return reply(WebChatReply.error(.alreadyRegistered, "You are already registered as \(nick)")) }
-        if let required = configuration.password, password != required {
+        switch core.passwordAttempts.check(password, against: configuration.password, from: host) {
+        case .accepted:
+            break
+        case .wrong:
             passwordFailures += 1
             logger.notice("wrong chat password", metadata: ["web.attempt": "\(passwordFailures)"])
             if passwordFailures >= configuration.maxPasswordAttempts {
@@ -74,6 +77,10 @@ struct WebChatSession {
             } else {
                 reply(WebChatReply.error(.password, password == nil ? "This chat needs a password" : "Wrong password"))
             }
+            return
+        case .tooMany(let seconds):
+            logger.notice("password attempt refused: too many wrong ones from this address", metadata: ["retry_after_s": "\(seconds)"])
+            reply(WebChatReply.error(.password, "Too many wrong passwords from your address; try again in \(seconds) s"))
             return
         }
         do {

@@ -55,12 +55,21 @@ extension WebServer {
     func upload(_ request: Request, context: some RequestContext, store: FileStore?) async throws -> Response {
         guard let store else { throw APIError(.notFound, "file sharing is turned off on this server") }
         guard Self.isSameOrigin(request) else { throw Self.crossOriginRefused }
-        if let password = configuration.chatPassword {
-            let given = request.headers[.authorization]
-            guard let given, given.hasPrefix("Bearer "), FileStore.constantTimeEquals(given.dropFirst(7), password) else {
-                var response = APIResponse.json(["error": given == nil ? "this server needs the chat password (Authorization: Bearer PASSWORD) to share files"
-                                                                       : "wrong password"], status: .unauthorized)
+        if configuration.chatPassword != nil {
+            let header = request.headers[.authorization]
+            let given = header.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+            switch dependencies.core.passwordAttempts.check(given, against: configuration.chatPassword, from: Self.clientAddress(of: context).address) {
+            case .accepted:
+                break
+            case .wrong:
+                var response = APIResponse.json(["error": header == nil ? "this server needs the chat password (Authorization: Bearer PASSWORD) to share files"
+                                                                        : "wrong password"], status: .unauthorized)
                 response.headers[.wwwAuthenticate] = #"Bearer realm="roomcast""#
+                return response
+            case .tooMany(let seconds):
+                var response = APIResponse.json(["error": "too many wrong passwords from your address; try again in \(seconds) s"],
+                                                status: .tooManyRequests)
+                response.headers[.retryAfter] = String(seconds)
                 return response
             }
         }
@@ -145,7 +154,7 @@ extension WebServer {
         let notFound = APIError(.notFound, "no such file")
         guard let store, FileStore.isValidID(id), let record = await store.record(id) else { throw notFound }
         if let key = record.key {
-            guard let given = request.uri.queryParameters["key"], FileStore.constantTimeEquals(given, key) else { throw notFound }
+            guard let given = request.uri.queryParameters["key"], PasswordAttempts.constantTimeEquals(given, key) else { throw notFound }
         }
         let body: ResponseBody
         do {

@@ -238,4 +238,28 @@ struct IRCServerTests {
             _ = try await right.waitFor("welcome") { $0.command == "001" }
         }
     }
+
+    /// Guessing the password costs a connection per guess; past the limit even the right
+    /// password is refused for a while, with a reason.
+    @Test func passwordGuessesAreLimitedPerAddress() async throws {
+        let core: @Sendable (HistoryStore) -> ChatCore = { ChatCore(store: $0, passwordAttempts: PasswordAttempts(maxFailures: 3, window: 60)) }
+        try await withIRCServer(configure: { $0.password = "sesame" }, core: core) { port, _ in
+            for guess in ["a", "b", "c"] {
+                let wrong = try await TestIRCClient.connect(port: port)
+                try await wrong.send("PASS \(guess)")
+                try await wrong.send("NICK mallory")
+                try await wrong.send("USER m 0 * :M")
+                _ = try await wrong.waitFor("464") { $0.command == "464" && $0.parameters.last == "Password incorrect" }
+                try await wrong.waitForClose()
+            }
+            let blocked = try await TestIRCClient.connect(port: port)
+            try await blocked.send("PASS sesame")
+            try await blocked.send("NICK mallory")
+            try await blocked.send("USER m 0 * :M")
+            let error = try await blocked.waitFor("ERROR") { $0.command == "ERROR" }
+            #expect(error.parameters.first?.contains("Too many wrong passwords; try again in") == true, "\(error.serialized)")
+            try await blocked.waitForClose()
+            #expect(!blocked.received.contains { $0.command == "001" })
+        }
+    }
 }

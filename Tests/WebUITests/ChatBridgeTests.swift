@@ -198,6 +198,21 @@ struct ChatBridgeTests {
             let last = try await guesser.next("error") { $0["message"] == "Bad password" }
             #expect(last["code"] == "password")
             try await eventually("guesser closed") { guesser.isClosed }
+
+            // Wrong passwords from one address add up over connections (4 so far, the limit is
+            // 10): past the limit even the right one is refused for a while.
+            for round in 0..<2 {
+                let another = try await Socket.connect(port: port)
+                for guess in ["d", "e", "f"] { another.send(["type": "hello", "nick": "guesser\(round)", "password": guess]) }
+                _ = try await another.next("error") { $0["message"] == "Bad password" }
+                try await eventually("guesser closed") { another.isClosed }
+            }
+            let late = try await Socket.connect(port: port)
+            late.send(["type": "hello", "nick": "late", "password": "sesame"])
+            let refused = try await late.next("error")
+            #expect(refused["code"] == "password")
+            #expect(refused["message"]?.string?.hasPrefix("Too many wrong passwords from your address; try again in ") == true)
+            await late.close()
             await alice.close()
         }
     }

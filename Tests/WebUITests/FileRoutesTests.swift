@@ -237,6 +237,25 @@ struct FileRoutesTests {
         }
     }
 
+    @Test func passwordGuessesForUploadsAreLimited() async throws {
+        let fixture = try FileFixture(password: "s3cret")
+        defer { fixture.remove() }
+        let limit = fixture.core.passwordAttempts.maxFailures
+        try await fixture.application().test(.router) { client in
+            for _ in 0..<limit {
+                let response = try await client.execute(uri: "/api/files?name=x.txt", method: .post,
+                                                        headers: [.authorization: "Bearer guess"], body: ByteBuffer(string: "x"))
+                #expect(response.status == .unauthorized)
+            }
+            let response = try await client.execute(uri: "/api/files?name=x.txt", method: .post,
+                                                    headers: [.authorization: "Bearer s3cret"], body: ByteBuffer(string: "x"))
+            #expect(response.status == .tooManyRequests)
+            #expect(response.headers[.retryAfter].flatMap { Int($0) }.map { (1...60).contains($0) } == true)
+            #expect(try FileFixture.error(response).hasPrefix("too many wrong passwords from your address; try again in "))
+            #expect(fixture.storedFiles.isEmpty)
+        }
+    }
+
     @Test func theLimitsAreAdvertisedAndSharingCanBeOff() async throws {
         let fixture = try FileFixture(maxUploadBytes: 1000)
         defer { fixture.remove() }
@@ -418,7 +437,7 @@ struct FileUploadStreamingTests {
         let tokens = (0..<1000).map { _ in FileStore.newToken() }
         #expect(tokens.allSatisfy(FileStore.isValidID))
         #expect(Set(tokens).count == tokens.count)
-        #expect(FileStore.constantTimeEquals("abc", "abc") && !FileStore.constantTimeEquals("abc", "abd") && !FileStore.constantTimeEquals("abc", "ab"))
+        #expect(PasswordAttempts.constantTimeEquals("abc", "abc") && !PasswordAttempts.constantTimeEquals("abc", "abd") && !PasswordAttempts.constantTimeEquals("abc", "ab"))
     }
 }
 
