@@ -161,6 +161,6 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "RoomcastCLITests", dependencies: ["RoomcastCLI", "RoomcastTestSupport", "roomcast"]),
-        .testTarget(name: "RoomcastBenchTests", dependencies: ["RoomcastBench", "roomcast-bench", "RoomcastTestSupport"]),
+        .testTarget(name: "RoomcastBenchTests", dependencies: ["RoomcastBench", "roomcast-bench", "RoomcastTestSupport", "ChatCore", "ChatHistory"]),
     ]
 )

@@ -1,3 +1,5 @@
+import ChatCore
+import ChatHistory
 import RoomcastBench
 import RoomcastTestSupport
 import Testing
@@ -62,13 +64,27 @@ struct ChatBenchSmokeTests {
     }
 
     @Test func idleModeHoldsRegisteredConnections() async throws {
-        let report = try await withIRCServer { port, _ in
+        let store = try HistoryStore.inMemory()
+        let core = ChatCore(store: store)
+        let (report, mostMembers) = try await withIRCServer(core: { _ in core }, store: store) { port, _ in
             var configuration = Self.configuration(port: port)
-            configuration.idleSettle = .milliseconds(200)
-            return try await ChatBenchmark.run(configuration, mode: .idle(connections: 50))
+            configuration.idleSettle = .milliseconds(500)
+            // What the server itself sees while the connections are held.
+            let watcher = Task {
+                var most = 0
+                while !Task.isCancelled {
+                    most = max(most, core.identities(inRoom: nil).count)
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                return most
+            }
+            let report = try await ChatBenchmark.run(configuration, mode: .idle(connections: 50))
+            watcher.cancel()
+            return (report, await watcher.value)
         }
+        #expect(mostMembers == 50)
+        #expect(core.identities(inRoom: nil).isEmpty)   // all closed again
         let idle = try #require(report.idle)
-        #expect(idle.connections == 50)
         #expect(idle.rssBeforeBytes > 0)
         #expect(idle.rssAfterBytes > 0)
     }
