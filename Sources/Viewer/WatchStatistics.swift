@@ -78,10 +78,10 @@ public struct WatchStatistics: Sendable {
         }
     }
 
-    /// Starts over after a reconnect (a new RTP session with new sequence numbers).
-    public mutating func newSession() {
+    /// Starts over for a new RTP session (new sequence numbers) whose clock runs at `clockRate` Hz.
+    public mutating func newSession(clockRate: UInt32 = RFC2435.clockRate) {
         packetsLostBefore = packetsLost
-        reception = RTPReceptionStatistics()
+        reception = RTPReceptionStatistics(clockRate: clockRate)
         interval.expected = 0
         interval.received = 0
     }

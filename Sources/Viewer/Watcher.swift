@@ -155,7 +155,7 @@ public final class Watcher: Service {
                 }
                 backoff = .seconds(1)
                 state = "recording"
-                statistics.newSession()
+                statistics.newSession(clockRate: client.clockRate)
                 sessionNumber += 1
                 let number = sessionNumber
                 var timeline = RTPTimeline(clockRate: client.clockRate)

@@ -19,4 +19,16 @@ struct WatchStatisticsTests {
         }
         #expect(statistics.packetsLost == 4)
     }
+
+    /// Jitter is measured in the stream's clock, so it is shown right whatever that clock is.
+    @Test func jitterFollowsTheStreamsClockRate() {
+        var statistics = WatchStatistics()
+        statistics.newSession(clockRate: 1_000)
+        // One packet a second of RTP time (1,000 ticks); the second arrives 500 ms late:
+        // RFC 3550's estimate moves 1/16 of the way to 500 ms.
+        statistics.packet(RTPHeader(payloadType: 96, sequenceNumber: 1, timestamp: 0, ssrc: 7), payloadBytes: 100, arrivalMilliseconds: 10_000)
+        statistics.packet(RTPHeader(payloadType: 96, sequenceNumber: 2, timestamp: 1_000, ssrc: 7), payloadBytes: 100, arrivalMilliseconds: 11_500)
+        let snapshot = statistics.snapshot(now: 1_000_000_000, time: "t", state: "recording", file: nil)
+        #expect(abs(snapshot.jitterMs - 31.25) < 1, "\(snapshot.jitterMs)")
+    }
 }
