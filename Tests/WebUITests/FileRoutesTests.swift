@@ -290,17 +290,23 @@ struct FileRoutesTests {
 
 @Suite(.timeLimit(.minutes(2)))
 struct FileUploadStreamingTests {
+    /// POSTs `kilobytes` KB as big.bin in 16 KB chunks (no Content-Length); the answer's status and body.
+    static func postChunked(_ connection: inout RawConnection, port: Int, kilobytes: Int) async throws -> (Int, String) {
+        try await connection.send("POST /api/files?name=big.bin HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nTransfer-Encoding: chunked\r\n\r\n")
+        let chunk = String(repeating: "x", count: 16 * 1024)
+        for _ in 0..<(kilobytes / 16) { try await connection.send(String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n") }
+        try await connection.send("0\r\n\r\n")
+        var head = try await connection.readResponseHead()
+        let body = try await head.readAll(from: &connection)
+        return (head.status, String(decoding: body, as: UTF8.self))
+    }
+
     @Test func aChunkedUploadOverTheLimitIsRefusedWhileStreamingAndTheConnectionGoesOn() async throws {
         try await FileTesting.withServer(maxUploadBytes: 64 * 1024) { port, _, files in
             try await withRawConnection(port: port) { connection in
-                try await connection.send("POST /api/files?name=big.bin HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nTransfer-Encoding: chunked\r\n\r\n")
-                let chunk = String(repeating: "x", count: 16 * 1024)
-                for _ in 0..<8 { try await connection.send(String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n") }
-                try await connection.send("0\r\n\r\n")
-                var head = try await connection.readResponseHead()
-                #expect(head.status == 413)
-                let body = try await head.readAll(from: &connection)
-                #expect(String(decoding: body, as: UTF8.self) == #"{"error":"the file is larger than the 64 KB upload limit"}"#)
+                let (status, body) = try await Self.postChunked(&connection, port: port, kilobytes: 128)
+                #expect(status == 413)
+                #expect(body == #"{"error":"the file is larger than the 64 KB upload limit"}"#)
                 #expect(try FileManager.default.contentsOfDirectory(atPath: files).isEmpty)
 
                 // The same connection still works, and so does the next upload.
@@ -317,14 +323,9 @@ struct FileUploadStreamingTests {
     @Test func aChunkedUploadPastTheQuotaIsRefusedWhileStreamingAndLeavesNothing() async throws {
         try await FileTesting.withServer(maxUploadBytes: 1024 * 1024, filesQuotaBytes: 64 * 1024) { port, _, files in
             try await withRawConnection(port: port) { connection in
-                try await connection.send("POST /api/files?name=big.bin HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nTransfer-Encoding: chunked\r\n\r\n")
-                let chunk = String(repeating: "x", count: 16 * 1024)
-                for _ in 0..<8 { try await connection.send(String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n") }
-                try await connection.send("0\r\n\r\n")
-                var head = try await connection.readResponseHead()
-                #expect(head.status == 507)
-                let body = try await head.readAll(from: &connection)
-                #expect(String(decoding: body, as: UTF8.self).contains("past their 64 KB quota"))
+                let (status, body) = try await Self.postChunked(&connection, port: port, kilobytes: 128)
+                #expect(status == 507)
+                #expect(body.contains("past their 64 KB quota"))
             }
             #expect(try FileManager.default.contentsOfDirectory(atPath: files).isEmpty)
         }
