@@ -89,20 +89,6 @@ public struct ChatBenchConfiguration: Sendable {
             return nil
         }
     }
-
-    /// `10s`, `500ms`, `2m`, `1.5s`, or a plain number of seconds.
-    public static func parseDuration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
-        var number = Substring(text.trimmingCharacters(in: " "))
-        var scale = 1.0
-        for (suffix, factor) in units where number.hasSuffix(suffix) {
-            number = number.dropLast(suffix.count)
-            scale = factor
-            break
-        }
-        guard let value = Double(number), value.isFinite, value >= 0 else { return nil }
-        return .nanoseconds(Int64((value * scale * 1e9).rounded()))
-    }
 }
 
 /// A configuration that cannot run.
@@ -168,5 +154,23 @@ extension Duration {
     var nanoseconds: Int64 {
         let (whole, attoseconds) = components
         return whole * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// Durations on roomcast-bench's command line: `10s`, `500ms`, `2m`, `1h`, `1.5s`, or a plain
+/// number of seconds; zero allowed (a warm-up may be none).
+public enum BenchDuration {
+    /// The duration, or nil for anything else (negative, unknown unit, not a number).
+    public static func parse(_ text: String) -> Duration? {
+        let units: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
+        var number = Substring(text.trimmingCharacters(in: " "))
+        var scale = 1.0
+        for (suffix, factor) in units where number.hasSuffix(suffix) {
+            number = number.dropLast(suffix.count)
+            scale = factor
+            break
+        }
+        guard let value = Double(number), value.isFinite, value >= 0 else { return nil }
+        return .nanoseconds(Int64((value * scale * 1e9).rounded()))
     }
 }

@@ -183,16 +183,3 @@ public struct VideoBenchConfiguration: Sendable {
         self.url = url
     }
 }
-
-extension VideoBenchConfiguration {
-    /// Reads a duration as the command line gives it: `10` or `10s`, `500ms`, `2m`.
-    public static func parseDuration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)), value >= 0, value.isFinite else { return nil }
-            return .milliseconds(Int64((value * scale * 1000).rounded()))
-        }
-        guard let value = Double(text), value >= 0, value.isFinite else { return nil }
-        return .milliseconds(Int64((value * 1000).rounded()))
-    }
-}

@@ -183,7 +183,7 @@ struct ChatBenchCommand: AsyncParsableCommand {
 extension ChatBenchCommand {
     /// Parses `10s`, `500ms`, `2m` or seconds.
     @Sendable static func duration(_ text: String) throws -> Duration {
-        guard let duration = ChatBenchConfiguration.parseDuration(text) else {
+        guard let duration = BenchDuration.parse(text) else {
             throw ValidationError("'\(text)' is not a duration (10s, 500ms, 2m, or seconds).")
         }
         return duration

@@ -65,10 +65,10 @@ struct VideoBenchCommand: AsyncParsableCommand {
         guard url.lowercased().hasPrefix("rtsp://") else { throw ValidationError("--url must be rtsp://host:port/path") }
         guard viewers >= 1 else { throw ValidationError("--viewers must be at least 1") }
         guard let transport = VideoTransport(rawValue: transport) else { throw ValidationError("--transport must be udp, tcp or multicast") }
-        guard let duration = VideoBenchConfiguration.parseDuration(duration), duration > .zero else {
+        guard let duration = BenchDuration.parse(duration), duration > .zero else {
             throw ValidationError("--duration must be a positive time such as 10s")
         }
-        guard let warmup = VideoBenchConfiguration.parseDuration(warmup) else { throw ValidationError("--warmup must be a time such as 2s") }
+        guard let warmup = BenchDuration.parse(warmup) else { throw ValidationError("--warmup must be a time such as 2s") }
         guard let sockets = VideoBenchConfiguration.MulticastSockets(rawValue: multicastSockets) else {
             throw ValidationError("--multicast-sockets must be per-viewer or one")
         }

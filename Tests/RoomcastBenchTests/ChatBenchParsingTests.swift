@@ -86,14 +86,14 @@ import Testing
     }
 
     @Test func durations() {
-        #expect(ChatBenchConfiguration.parseDuration("10s") == .seconds(10))
-        #expect(ChatBenchConfiguration.parseDuration("500ms") == .milliseconds(500))
-        #expect(ChatBenchConfiguration.parseDuration("2m") == .seconds(120))
-        #expect(ChatBenchConfiguration.parseDuration("1.5") == .milliseconds(1500))
-        #expect(ChatBenchConfiguration.parseDuration(" 3s ") == .seconds(3))
-        #expect(ChatBenchConfiguration.parseDuration("-1s") == nil)
-        #expect(ChatBenchConfiguration.parseDuration("soon") == nil)
-        #expect(ChatBenchConfiguration.parseDuration("") == nil)
+        #expect(BenchDuration.parse("10s") == .seconds(10))
+        #expect(BenchDuration.parse("500ms") == .milliseconds(500))
+        #expect(BenchDuration.parse("2m") == .seconds(120))
+        #expect(BenchDuration.parse("1.5") == .milliseconds(1500))
+        #expect(BenchDuration.parse(" 3s ") == .seconds(3))
+        #expect(BenchDuration.parse("-1s") == nil)
+        #expect(BenchDuration.parse("soon") == nil)
+        #expect(BenchDuration.parse("") == nil)
     }
 
     @Test func validation() {

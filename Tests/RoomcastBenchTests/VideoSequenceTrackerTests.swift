@@ -151,12 +151,12 @@ import Testing
     @Test func resultSpreadAndDurations() {
         let spread = VideoBenchResult.Spread([25, 24, 26, 10])
         #expect(spread.min == 10 && spread.max == 26 && spread.median == 24 && spread.mean == 21.25)
-        #expect(VideoBenchConfiguration.parseDuration("10") == .seconds(10))
-        #expect(VideoBenchConfiguration.parseDuration("2s") == .seconds(2))
-        #expect(VideoBenchConfiguration.parseDuration("500ms") == .milliseconds(500))
-        #expect(VideoBenchConfiguration.parseDuration("1.5m") == .seconds(90))
-        #expect(VideoBenchConfiguration.parseDuration("soon") == nil)
-        #expect(VideoBenchConfiguration.parseDuration("-1s") == nil)
+        #expect(BenchDuration.parse("10") == .seconds(10))
+        #expect(BenchDuration.parse("2s") == .seconds(2))
+        #expect(BenchDuration.parse("500ms") == .milliseconds(500))
+        #expect(BenchDuration.parse("1.5m") == .seconds(90))
+        #expect(BenchDuration.parse("soon") == nil)
+        #expect(BenchDuration.parse("-1s") == nil)
     }
 
     @Test func socketDropsOfOurPortsOnly() {
