@@ -99,7 +99,7 @@ let package = Package(
         // roomcast-bench: load generators that work against any IRC or RTSP server, so one run
         // measures Roomcast and a peer side by side; statistics and /proc accounting in RoomcastBench.
         .target(name: "RoomcastBench", dependencies: [
-            "MediaFormats", "Camera", "IRCProtocol",
+            "MediaFormats", "Camera", "IRCProtocol", "Viewer",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -8,6 +8,7 @@ import Darwin
 import MediaFormats
 import NIOCore
 import NIOPosix
+import Viewer
 import Synchronization
 
 /// How a benchmark viewer receives the stream.
@@ -100,7 +101,12 @@ final class VideoRTSPViewer: Sendable {
 
             let describe = try await exchange.request("DESCRIBE", base, [("Accept", "application/sdp")])
             try check(describe, "DESCRIBE")
-            let media = try VideoSDPMedia(describe: describe, requestURL: base)
+            let media: RTSPClientMedia
+            do {
+                media = try RTSPClientMedia(describe: describe, requestURL: base)
+            } catch {
+                throw VideoRTSPError("\(error)")
+            }
 
             var offer = RTSPTransport()
             switch options.transport {
@@ -315,44 +321,3 @@ final class VideoRTSPExchange: Sendable {
     }
 }
 
-/// What DESCRIBE says about the RTP/JPEG stream: where to SETUP and PLAY, and the group of
-/// a multicast announcement.
-struct VideoSDPMedia: Sendable, Equatable {
-    var aggregateURL: String
-    var controlURL: String
-    var multicastGroup: String?
-    var mediaPort: UInt16
-
-    init(describe response: RTSPResponse, requestURL: String) throws {
-        guard let text = String(validating: response.body, as: UTF8.self), !text.isEmpty,
-              let sdp = try? SDPSessionDescription(parsing: text) else {
-            throw VideoRTSPError("DESCRIBE returned no readable SDP")
-        }
-        guard let media = sdp.media.first(where: { media in
-            media.type == "video" && (media.rtpmaps.contains { $0.encoding.uppercased() == "JPEG" } || media.payloadTypes.contains(26))
-        }) else {
-            throw VideoRTSPError("the SDP has no RTP/JPEG video")
-        }
-        var base = requestURL
-        for name in ["Content-Base", "Content-Location"] {
-            if let value = response.headers[name], value.lowercased().hasPrefix("rtsp://") {
-                base = value
-                break
-            }
-        }
-        aggregateURL = Self.resolve(sdp.control, against: base)
-        controlURL = Self.resolve(media.control, against: base)
-        let connection = media.connection ?? sdp.connection
-        multicastGroup = connection.flatMap { $0.address.split(separator: ".").first.flatMap { Int($0) }.map { (224...239).contains($0) } == true ? $0.address : nil }
-        mediaPort = media.port
-    }
-
-    /// `a=control:` against the base as RTSP clients do: `*` or none is the base, an absolute
-    /// URL stays, an absolute path replaces the base's path, anything else is appended after `/`.
-    static func resolve(_ control: String?, against base: String) -> String {
-        guard let control, !control.isEmpty, control != "*" else { return base }
-        if control.lowercased().hasPrefix("rtsp://") { return control }
-        if control.hasPrefix("/"), let url = try? RTSPURL(parsing: base) { return "\(url.scheme)://\(url.authority)\(control)" }
-        return base.hasSuffix("/") ? base + control : base + "/" + control
-    }
-}

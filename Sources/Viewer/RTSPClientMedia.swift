@@ -1,27 +1,28 @@
 import MediaFormats
 
 /// What a DESCRIBE answer tells the client: where to send SETUP and PLAY, and what the
-/// RTP/JPEG stream is. Pure, so that URL resolution is tested without a server.
-struct RTSPClientMedia: Sendable, Equatable {
+/// RTP/JPEG stream is. Pure, so that URL resolution is tested without a server. Public for
+/// roomcast-bench's viewers, which set up sessions the same way.
+public struct RTSPClientMedia: Sendable, Equatable {
     /// The URL for session-wide requests (PLAY, keepalives, TEARDOWN).
-    var aggregateURL: String
+    public var aggregateURL: String
     /// The URL for SETUP of the video stream.
-    var controlURL: String
+    public var controlURL: String
     /// The RTP payload type of the stream (26 for JPEG).
-    var payloadType: UInt8
+    public var payloadType: UInt8
     /// The RTP clock rate.
-    var clockRate: UInt32
+    public var clockRate: UInt32
     /// `a=framerate:` of the stream (or of the session).
-    var framerate: Double?
+    public var framerate: Double?
     /// The multicast group the SDP announces (`c=`), used when the SETUP reply names none.
-    var multicastGroup: String?
+    public var multicastGroup: String?
     /// The RTP port of `m=` (nonzero for multicast announcements).
-    var mediaPort: UInt16
+    public var mediaPort: UInt16
     /// The source SSRC from `a=ssrc:` when the SDP gives one.
-    var ssrc: UInt32?
+    public var ssrc: UInt32?
 
     /// Reads a 2xx DESCRIBE response to `requestURL`.
-    init(describe response: RTSPResponse, requestURL: String) throws(RTSPClientError) {
+    public init(describe response: RTSPResponse, requestURL: String) throws(RTSPClientError) {
         if let type = response.headers["Content-Type"],
            !type.lowercased().hasPrefix("application/sdp") {
             throw .badSDP("DESCRIBE returned \(type), not application/sdp")
