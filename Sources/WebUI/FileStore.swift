@@ -50,7 +50,12 @@ final class FileStore: Sendable {
         usage.withLock { $0.stored = stored }
     }
 
-    /// The size of every shared file on disk (what an operator removed by hand no longer counts).
+    /// The size of every shared file on disk (what an operator removed by hand no longer counts),
+    /// counted on NIO's thread pool: listing a folder blocks.
+    private func countStoredBytes() async -> Int64? {
+        try? await NIOThreadPool.singleton.runIfActive { self.storedBytes() }
+    }
+
     private func storedBytes() -> Int64 {
         let manager = FileManager.default
         return ((try? manager.contentsOfDirectory(atPath: directory)) ?? []).filter(Self.isValidID).reduce(0) { total, id in
@@ -60,9 +65,9 @@ final class FileStore: Sendable {
 
     /// Whether `bytes` more would still fit the quota (counting uploads in progress; when they
     /// would not, after counting the folder again).
-    func hasRoom(for bytes: Int64) -> Bool {
+    func hasRoom(for bytes: Int64) async -> Bool {
         if usage.withLock({ $0.stored + $0.reserved + bytes <= quotaBytes }) { return true }
-        let stored = storedBytes()
+        guard let stored = await countStoredBytes() else { return false }
         return usage.withLock { usage in
             usage.stored = stored
             return usage.stored + usage.reserved + bytes <= quotaBytes
@@ -74,13 +79,13 @@ final class FileStore: Sendable {
 
     /// Reserves `bytes` for an upload in progress, or throws ``QuotaFull``. When they would not
     /// fit, the folder is counted again first: files removed by hand make room.
-    fileprivate func reserve(_ bytes: Int64) throws {
+    fileprivate func reserve(_ bytes: Int64) async throws {
         if usage.withLock({ usage in
             guard usage.stored + usage.reserved + bytes <= quotaBytes else { return false }
             usage.reserved += bytes
             return true
         }) { return }
-        let stored = storedBytes()
+        guard let stored = await countStoredBytes() else { throw QuotaFull() }
         try usage.withLock { usage in
             usage.stored = stored
             guard usage.stored + usage.reserved + bytes <= quotaBytes else { throw QuotaFull() }
@@ -133,7 +138,7 @@ final class FileStore: Sendable {
         let size: Int64
         let reservation = Reservation()
         let limited = SizeLimitedBody(base: body, limit: maxBytes, expectedLength: length) { bytes in
-            try self.reserve(Int64(bytes))
+            try await self.reserve(Int64(bytes))
             reservation.add(Int64(bytes))
         }
         do {
@@ -231,13 +236,13 @@ struct SizeLimitedBody<Base: AsyncSequence>: AsyncSequence where Base.Element ==
     let limit: Int
     /// The declared length: ending at any other is an error, as a closed connection may end the body early.
     let expectedLength: Int?
-    var admit: (Int) throws -> Void = { _ in }
+    var admit: @Sendable (Int) async throws -> Void = { _ in }
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: Base.AsyncIterator
         let limit: Int
         let expectedLength: Int?
-        let admit: (Int) throws -> Void
+        let admit: @Sendable (Int) async throws -> Void
         var count = 0
 
         mutating func next() async throws -> ByteBuffer? {
@@ -249,7 +254,7 @@ struct SizeLimitedBody<Base: AsyncSequence>: AsyncSequence where Base.Element ==
             if count > limit {
                 throw FileTooLarge()
             }
-            try admit(buffer.readableBytes)
+            try await admit(buffer.readableBytes)
             return buffer
         }
     }

@@ -90,7 +90,7 @@ extension WebServer {
         }
         let length = request.headers[.contentLength].flatMap { Int($0) }
         if let length, length > configuration.maxUploadBytes { throw uploadTooLarge }
-        if let length, !store.hasRoom(for: Int64(length)) { throw quotaFull(store) }
+        if let length, await !store.hasRoom(for: Int64(length)) { throw quotaFull(store) }
 
         let key = recipients == nil ? nil : FileStore.newToken()
         let saved: (id: String, record: SharedFileRecord)
