@@ -135,7 +135,7 @@ struct ChatServeOptions: ParsableArguments {
     @Option(name: .customLong("chat-port"), help: "IRC port (0 picks a free port).")
     var chatPort = 6667
 
-    @Option(name: .customLong("chat-password"), help: "Require this password (IRC PASS) from chat clients.")
+    @Option(name: .customLong("chat-password"), help: "Require this password from chat clients (IRC PASS), the web page and uploads; 10 wrong ones a minute from one address lock it out for the rest of that minute.")
     var chatPassword: String?
 
     @Option(name: .customLong("max-connections"), help: "Most chat connections at once.")
