@@ -90,6 +90,8 @@ import Testing
         #expect(BenchDuration.parse("500ms") == .milliseconds(500))
         #expect(BenchDuration.parse("2m") == .seconds(120))
         #expect(BenchDuration.parse("1.5") == .milliseconds(1500))
+        #expect(BenchDuration.parse("1.5m") == .seconds(90))
+        #expect(BenchDuration.parse("0s") == .zero)
         #expect(BenchDuration.parse(" 3s ") == .seconds(3))
         #expect(BenchDuration.parse("-1s") == nil)
         #expect(BenchDuration.parse("soon") == nil)

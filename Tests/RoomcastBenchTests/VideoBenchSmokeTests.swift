@@ -24,7 +24,7 @@ import Testing
         #expect(result.viewerFrames > 3 * 10)
         #expect(result.packetsPerFrame >= 1 && result.bytesPerFrame > 1000)
         #expect(result.packetsExpected >= result.packets)
-        #expect(result.lossPercent >= 0 && result.lossPercent < 50)
+        #expect(result.lossPercent < 50)
         #expect(result.serverCPUMicrosecondsPerViewerFrame != nil && result.generatorCPUPercent != nil)
         let json = try result.json()
         for key in ["\"fps_per_viewer\":", "\"loss_percent\":", "\"server_cpu_us_per_viewer_frame\":", "\"generator_saturated\":",
@@ -46,7 +46,6 @@ import Testing
         }
         #expect(result.viewersPlaying == 3, "\(result.errors)")
         #expect(result.framesPerSecond.min > 5 && result.framesPerSecond.min == result.framesPerSecond.max)
-        #expect(result.multicastSockets == "one")
     }
 
     @Test func anUnknownCameraFailsWithTheStatus() async throws {
