@@ -313,9 +313,7 @@ public struct JPEGBenchResult: Sendable, Codable, Equatable {
 
     /// One JSON object on one line, keys sorted.
     public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        try BenchJSON.line(self)
     }
 
     /// A few readable lines.

@@ -202,9 +202,7 @@ public struct VideoBenchResult: Sendable, Codable, Equatable {
 
     /// One JSON object on one line, keys sorted.
     public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        try BenchJSON.line(self)
     }
 
     /// A few readable lines.
@@ -230,5 +228,14 @@ public struct VideoBenchResult: Sendable, Codable, Equatable {
         if !flags.isEmpty { lines.append("  FLAGGED: " + flags.joined(separator: ", ")) }
         for error in errors { lines.append("  error: \(error)") }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// One result as one line of JSON, keys sorted (what `--json` prints in every mode).
+enum BenchJSON {
+    static func line(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

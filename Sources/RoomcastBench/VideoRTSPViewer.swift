@@ -124,12 +124,12 @@ final class VideoRTSPViewer: Sendable {
             }
             let setup = try await exchange.request("SETUP", media.controlURL, [("Transport", offer.serialize())])
             try check(setup, "SETUP")
-            guard let sessionValue = setup.headers["Session"],
-                  let sessionID = (try? RTSPSessionHeader(parsing: sessionValue))?.id
-                    ?? sessionValue.split(separator: ";").first.map(String.init), !sessionID.isEmpty else {
+            guard let sessionValue = setup.headers["Session"] else { throw VideoRTSPError("the SETUP reply has no Session header") }
+            let sessionHeader = try? RTSPSessionHeader(parsing: sessionValue)
+            guard let sessionID = sessionHeader?.id ?? sessionValue.split(separator: ";").first.map(String.init), !sessionID.isEmpty else {
                 throw VideoRTSPError("the SETUP reply has no Session header")
             }
-            let timeout = (try? RTSPSessionHeader(parsing: sessionValue))?.timeout ?? 60
+            let timeout = sessionHeader?.timeout ?? 60
             exchange.session = sessionID
             guard let transportValue = setup.headers["Transport"], let reply = try? RTSPTransport.parseList(transportValue).first else {
                 throw VideoRTSPError("the SETUP reply has no usable Transport header")
