@@ -18,6 +18,12 @@ public final class PasswordAttempts: Sendable {
         case wrong
         /// Too many wrong passwords from this address lately: not checked; try again after this many seconds.
         case tooMany(retryAfterSeconds: Int)
+
+        /// What every transport tells a refused client (`.tooMany` only).
+        public var refusal: String? {
+            guard case .tooMany(let seconds) = self else { return nil }
+            return "Too many wrong passwords from your address; try again in \(seconds) s"
+        }
     }
 
     /// Wrong passwords an address may give within ``window``.

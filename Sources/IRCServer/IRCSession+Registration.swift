@@ -86,18 +86,11 @@ extension IRCSession {
     /// Registers once NICK and USER have both come and CAP negotiation (if any) has ended.
     func completeRegistration() {
         guard !registered, !negotiatingCapabilities, let nick, let user else { return }
-        switch core.passwordAttempts.check(password, against: configuration.password, from: host) {
-        case .accepted:
-            break
-        case .wrong:
-            logger.notice("wrong chat password")
-            reply(IRCNumeric.ERR_PASSWDMISMATCH, "Password incorrect")
-            close(error: "Closing Link: \(host) (Bad password)")
-            return
-        case .tooMany(let seconds):
-            logger.notice("password attempt refused: too many wrong ones from this address", metadata: ["retry_after_s": "\(seconds)"])
-            reply(IRCNumeric.ERR_PASSWDMISMATCH, "Too many wrong passwords from your address; try again in \(seconds) s")
-            close(error: "Closing Link: \(host) (Too many wrong passwords; try again in \(seconds) s)")
+        let verdict = core.passwordAttempts.check(password, against: configuration.password, from: host)
+        if verdict != .accepted {
+            logger.notice("chat password refused", metadata: ["reason": "\(verdict.refusal ?? "wrong password")"])
+            reply(IRCNumeric.ERR_PASSWDMISMATCH, verdict.refusal ?? "Password incorrect")
+            close(error: "Closing Link: \(host) (\(verdict.refusal ?? "Bad password"))")
             return
         }
         do {

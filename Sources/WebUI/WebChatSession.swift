@@ -66,7 +66,8 @@ struct WebChatSession {
     // {"type":"hello","nick":N,"password":P?}
     private mutating func hello(nick requested: String, password: String?) {
         if let nick { return reply(WebChatReply.error(.alreadyRegistered, "You are already registered as \(nick)")) }
-        switch core.passwordAttempts.check(password, against: configuration.password, from: host) {
+        let verdict = core.passwordAttempts.check(password, against: configuration.password, from: host)
+        switch verdict {
         case .accepted:
             break
         case .wrong:
@@ -78,9 +79,9 @@ struct WebChatSession {
                 reply(WebChatReply.error(.password, password == nil ? "This chat needs a password" : "Wrong password"))
             }
             return
-        case .tooMany(let seconds):
-            logger.notice("password attempt refused: too many wrong ones from this address", metadata: ["retry_after_s": "\(seconds)"])
-            reply(WebChatReply.error(.password, "Too many wrong passwords from your address; try again in \(seconds) s"))
+        case .tooMany:
+            logger.notice("chat password refused", metadata: ["reason": "\(verdict.refusal ?? "")"])
+            reply(WebChatReply.error(.password, verdict.refusal ?? "Wrong password"))
             return
         }
         do {

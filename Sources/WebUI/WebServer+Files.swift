@@ -58,7 +58,9 @@ extension WebServer {
         if configuration.chatPassword != nil {
             let header = request.headers[.authorization]
             let given = header.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-            switch dependencies.core.passwordAttempts.check(given, against: configuration.chatPassword, from: Self.clientAddress(of: context).address) {
+            let verdict = dependencies.core.passwordAttempts.check(given, against: configuration.chatPassword,
+                                                                   from: Self.clientAddress(of: context).address)
+            switch verdict {
             case .accepted:
                 break
             case .wrong:
@@ -67,8 +69,7 @@ extension WebServer {
                 response.headers[.wwwAuthenticate] = #"Bearer realm="roomcast""#
                 return response
             case .tooMany(let seconds):
-                var response = APIResponse.json(["error": "too many wrong passwords from your address; try again in \(seconds) s"],
-                                                status: .tooManyRequests)
+                var response = APIResponse.json(["error": verdict.refusal ?? ""], status: .tooManyRequests)
                 response.headers[.retryAfter] = String(seconds)
                 return response
             }

@@ -257,7 +257,7 @@ struct IRCServerTests {
             try await blocked.send("NICK mallory")
             try await blocked.send("USER m 0 * :M")
             let error = try await blocked.waitFor("ERROR") { $0.command == "ERROR" }
-            #expect(error.parameters.first?.contains("Too many wrong passwords; try again in") == true, "\(error.serialized)")
+            #expect(error.parameters.first?.contains("(Too many wrong passwords from your address; try again in ") == true, "\(error.serialized)")
             try await blocked.waitForClose()
             #expect(!blocked.received.contains { $0.command == "001" })
         }

@@ -251,7 +251,7 @@ struct FileRoutesTests {
                                                     headers: [.authorization: "Bearer s3cret"], body: ByteBuffer(string: "x"))
             #expect(response.status == .tooManyRequests)
             #expect(response.headers[.retryAfter].flatMap { Int($0) }.map { (1...60).contains($0) } == true)
-            #expect(try FileFixture.error(response).hasPrefix("too many wrong passwords from your address; try again in "))
+            #expect(try FileFixture.error(response).hasPrefix("Too many wrong passwords from your address; try again in "))
             #expect(fixture.storedFiles.isEmpty)
         }
     }
