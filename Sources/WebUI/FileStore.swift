@@ -66,30 +66,30 @@ final class FileStore: Sendable {
     /// Whether `bytes` more would still fit the quota (counting uploads in progress; when they
     /// would not, after counting the folder again).
     func hasRoom(for bytes: Int64) async -> Bool {
-        if usage.withLock({ $0.stored + $0.reserved + bytes <= quotaBytes }) { return true }
-        guard let stored = await countStoredBytes() else { return false }
-        return usage.withLock { usage in
-            usage.stored = stored
-            return usage.stored + usage.reserved + bytes <= quotaBytes
-        }
+        await fits(bytes, reserving: false)
     }
 
     /// What the shared files take now, stored and in progress.
     var usedBytes: Int64 { usage.withLock { $0.stored + $0.reserved } }
 
-    /// Reserves `bytes` for an upload in progress, or throws ``QuotaFull``. When they would not
-    /// fit, the folder is counted again first: files removed by hand make room.
+    /// Reserves `bytes` for an upload in progress, or throws ``QuotaFull``.
     fileprivate func reserve(_ bytes: Int64) async throws {
-        if usage.withLock({ usage in
+        guard await fits(bytes, reserving: true) else { throw QuotaFull() }
+    }
+
+    /// Whether `bytes` more fit the quota, reserving them if asked. When they would not fit,
+    /// the folder is counted again first: files removed by hand make room.
+    private func fits(_ bytes: Int64, reserving: Bool) async -> Bool {
+        func take(_ usage: inout Usage) -> Bool {
             guard usage.stored + usage.reserved + bytes <= quotaBytes else { return false }
-            usage.reserved += bytes
+            if reserving { usage.reserved += bytes }
             return true
-        }) { return }
-        guard let stored = await countStoredBytes() else { throw QuotaFull() }
-        try usage.withLock { usage in
+        }
+        if usage.withLock({ take(&$0) }) { return true }
+        guard let stored = await countStoredBytes() else { return false }
+        return usage.withLock { usage in
             usage.stored = stored
-            guard usage.stored + usage.reserved + bytes <= quotaBytes else { throw QuotaFull() }
-            usage.reserved += bytes
+            return take(&usage)
         }
     }
 
@@ -143,12 +143,9 @@ final class FileStore: Sendable {
         }
         do {
             try await fileIO.writeFile(contents: limited, path: temporary, context: context)
-            size = try await NIOThreadPool.singleton.runIfActive {
-                let size = (try FileManager.default.attributesOfItem(atPath: temporary)[.size] as? NSNumber)?.int64Value ?? 0
-                try FileManager.default.moveItem(atPath: temporary, toPath: final)
-                return size
-            }
-            settle(reserved: reservation.bytes, stored: size)
+            try await NIOThreadPool.singleton.runIfActive { try FileManager.default.moveItem(atPath: temporary, toPath: final) }
+            size = reservation.bytes   // every byte written went through the body, which reserved it
+            settle(reserved: size, stored: size)
         } catch {
             settle(reserved: reservation.bytes, stored: 0)
             try? await NIOThreadPool.singleton.runIfActive { try? FileManager.default.removeItem(atPath: temporary) }
