@@ -29,7 +29,7 @@ enum MJPEGPart {
 /// copied into a part once, not once per viewer (NIO sends the same buffer to each).
 final class MJPEGPartCache: Sendable {
     private struct Entry {
-        var number: Int
+        /// The frame's capture time on the monotonic clock: names one frame of a camera.
         var captureUptime: UInt64
         var part: ByteBuffer
     }
@@ -37,14 +37,14 @@ final class MJPEGPartCache: Sendable {
 
     /// The part for `frame` of `camera`, encoded by the first viewer to ask for it.
     func part(for frame: CameraFrame, of camera: String) -> ByteBuffer {
-        if let entry = newest.withLock({ $0[camera] }), entry.number == frame.number, entry.captureUptime == frame.captureUptime {
+        if let entry = newest.withLock({ $0[camera] }), entry.captureUptime == frame.captureUptime {
             return entry.part
         }
         let part = MJPEGPart.encode(frame.jpeg)
         newest.withLock { newest in
             // A slow viewer may still be on an older frame: keep the newest.
             if newest[camera].map({ $0.captureUptime <= frame.captureUptime }) ?? true {
-                newest[camera] = Entry(number: frame.number, captureUptime: frame.captureUptime, part: part)
+                newest[camera] = Entry(captureUptime: frame.captureUptime, part: part)
             }
         }
         return part
