@@ -84,9 +84,8 @@ extension WebServer {
         }
         // Check the line fits before taking the body: the longest size text, a placeholder id and key.
         let placeholder = String(repeating: "0", count: 32)
-        guard Self.shareLink(host: host, id: placeholder, name: name, key: recipients.map { _ in placeholder })
-            .flatMap({ FileNames.shareMessage(name: name, size: 1000, url: $0, recipients: recipients, maxBytes: Self.maxShareMessageBytes) }) != nil
-        else {
+        let longestLink = Self.shareLink(host: host, id: placeholder, name: name, key: recipients.map { _ in placeholder })
+        guard FileNames.shareMessage(name: name, size: 1000, url: longestLink, recipients: recipients, maxBytes: Self.maxShareMessageBytes) != nil else {
             throw APIError(.badRequest, "too many recipients for one chat line; send the file to fewer members")
         }
         let length = request.headers[.contentLength].flatMap { Int($0) }
@@ -113,8 +112,8 @@ extension WebServer {
             throw APIError(.internalServerError, "the file could not be stored")
         }
         let record = saved.record
-        guard let url = Self.shareLink(host: host, id: saved.id, name: name, key: key),
-              let message = FileNames.shareMessage(name: name, size: record.size, url: url, recipients: recipients,
+        let url = Self.shareLink(host: host, id: saved.id, name: name, key: key)
+        guard let message = FileNames.shareMessage(name: name, size: record.size, url: url, recipients: recipients,
                                                    maxBytes: Self.maxShareMessageBytes)
         else {
             throw APIError(.internalServerError, "cannot build the share message")
@@ -174,10 +173,9 @@ extension WebServer {
         ], body: body)
     }
 
-    /// `http://HOST/files/ID/NAME[?key=KEY]`; `nil` for a host that cannot be in a URL.
-    static func shareLink(host: String, id: String, name: String, key: String?) -> String? {
-        guard isUsableHost(host) else { return nil }
-        return "http://\(host)/files/\(id)/\(FileNames.urlSegment(for: name))" + (key.map { "?key=\($0)" } ?? "")
+    /// `http://HOST/files/ID/NAME[?key=KEY]`; `host` is a Host header that passed ``isUsableHost(_:)``.
+    static func shareLink(host: String, id: String, name: String, key: String?) -> String {
+        "http://\(host)/files/\(id)/\(FileNames.urlSegment(for: name))" + (key.map { "?key=\($0)" } ?? "")
     }
 
     /// Whether a Host header can be put in a link as it is: a name or address, an optional port.
