@@ -161,6 +161,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "RoomcastCLITests", dependencies: ["RoomcastCLI", "RoomcastTestSupport", "roomcast"]),
-        .testTarget(name: "RoomcastBenchTests", dependencies: ["RoomcastBench", "roomcast-bench", "RoomcastTestSupport", "ChatCore", "ChatHistory"]),
+        .testTarget(name: "RoomcastBenchTests", dependencies: ["RoomcastBench", "roomcast-bench", "RoomcastTestSupport", "ChatCore", "ChatHistory",
+                                                          .product(name: "NIOEmbedded", package: "swift-nio")]),
     ]
 )

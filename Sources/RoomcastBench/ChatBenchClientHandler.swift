@@ -144,24 +144,35 @@ final class ChatBenchClientHandler: ChannelInboundHandler {
         var buffer = unwrapInboundIn(data)
         let now = ChatBenchClock.now()
         if var pending = partial {
+            // Finish the held line with the bytes up to the first newline only; the rest of
+            // this read is then scanned where it is, not copied behind the held bytes.
             partial = nil
-            pending.writeBuffer(&buffer)
+            let lineEnd = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")).map { $0 - buffer.readerIndex + 1 }
+            var head = buffer.readSlice(length: lineEnd ?? buffer.readableBytes)!
+            pending.writeBuffer(&head)
             consumeLines(&pending, arrival: now)
-            keepPartial(pending)
-        } else {
-            consumeLines(&buffer, arrival: now)
-            keepPartial(buffer)
+            if lineEnd == nil {   // still no newline: keep growing the held line
+                keepPartial(pending, copying: false)
+                return
+            }
         }
+        consumeLines(&buffer, arrival: now)
+        keepPartial(buffer, copying: true)
     }
 
-    private func keepPartial(_ buffer: ByteBuffer) {
+    /// Holds the unfinished line at the end of a read; `copying` when it sits in the (large)
+    /// receive buffer, which must not be kept alive for it.
+    private func keepPartial(_ buffer: ByteBuffer, copying: Bool) {
         guard buffer.readableBytes > 0 else { return }
         guard buffer.readableBytes <= Self.maxLineBytes else {
             failure = "a line from the server passed \(Self.maxLineBytes) bytes"
             context?.close(promise: nil)
             return
         }
-        // Copy the tail so the (large) receive buffer it sits in can be reused.
+        guard copying else {
+            partial = buffer
+            return
+        }
         var copy = context?.channel.allocator.buffer(capacity: max(buffer.readableBytes * 2, 512)) ?? ByteBuffer()
         var rest = buffer
         copy.writeBuffer(&rest)

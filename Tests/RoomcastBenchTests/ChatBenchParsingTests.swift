@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOEmbedded
 @testable import RoomcastBench
 import Testing
 
@@ -231,5 +232,31 @@ func number(_ value: Any?) -> Double? {
     case let value as Double: value
     case let value as NSNumber: value.doubleValue
     default: nil
+    }
+}
+
+/// The receiving side of a bench client: however the server's bytes are cut into reads, every
+/// relayed line is counted once.
+@Suite struct ChatBenchReadingTests {
+    @Test(arguments: [1, 2, 7, 64, 150, 151, 152, 1000, 100_000])
+    func linesAreCountedOnceWhereverReadsEnd(readBytes: Int) throws {
+        let channel = EmbeddedChannel()
+        let setup = ChatBenchClientHandler.Setup(index: 0, nick: "rb0", password: nil, room: "#bench", joinRoom: true, senders: 1,
+                                                 messageBytes: 100, setupTimeout: .seconds(60),
+                                                 ready: channel.eventLoop.makePromise())
+        let handler = ChatBenchClientHandler(setup: setup)
+        try channel.pipeline.syncOperations.addHandler(handler)
+        var stream = ByteBuffer()
+        for sequence in 0..<50 {
+            stream.writeString(":rb1!~rb1@127.0.0.1 ")
+            ChatBenchPayload(run: 1, sender: 0, sequence: sequence, sentNanoseconds: 1_000).writeLine(target: "#bench", textBytes: 100, into: &stream)
+        }
+        while stream.readableBytes > 0 {
+            try channel.writeInbound(stream.readSlice(length: min(readBytes, stream.readableBytes))!)
+        }
+        #expect(handler.allDeliveries == 50)
+        #expect(handler.failure == nil)
+        setup.ready.fail(CancellationError())
+        _ = try? channel.finish()
     }
 }
