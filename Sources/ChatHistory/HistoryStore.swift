@@ -27,7 +27,12 @@ public final class HistoryStore: ChatEventStore {
     private let checkpointer: WALCheckpointer?
 
     /// Opens (creating if needed) the database at `path`; its folder must exist.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, checkpointInterval: .seconds(1), finishCheckpointAfterFrames: 1_000)
+    }
+
+    /// Opens the database at `path`, checkpointing every `checkpointInterval` (see ``WALCheckpointer``).
+    init(path: String, checkpointInterval: Duration, finishCheckpointAfterFrames: Int) throws {
         do {
             var configuration = Self.configuration()
             configuration.prepareDatabase { db in
@@ -38,7 +43,8 @@ public final class HistoryStore: ChatEventStore {
             }
             writer = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(writer)
-            checkpointer = try WALCheckpointer(path: path, configuration: Self.configuration(), writer: writer)
+            checkpointer = try WALCheckpointer(path: path, configuration: Self.configuration(), writer: writer,
+                                               interval: checkpointInterval, finishAfterFrames: finishCheckpointAfterFrames)
         } catch {
             throw HistoryStoreError.cannotOpen(path: path, reason: Self.reason(error))
         }
@@ -244,29 +250,49 @@ public final class HistoryStore: ChatEventStore {
 /// step 2 the WAL would grow for as long as the chat stays busy. With it the WAL stays about one
 /// interval of appends long, and the writer waits only for step 2's few pages and fsyncs.
 final class WALCheckpointer: @unchecked Sendable {
-    // @unchecked: a dispatch source may be cancelled from any thread; Dispatch just does not say so.
+    // @unchecked: `stopped` is touched only on `queue`, where the timer's handler runs.
+    private let queue = DispatchQueue(label: "roomcast.history.checkpoint", qos: .utility)
     private let connection: DatabaseQueue
+    private let writer: any DatabaseWriter
+    private let finishAfterFrames: Int
     private let timer: any DispatchSourceTimer
+    private var stopped = false
 
     init(path: String, configuration: Configuration, writer: any DatabaseWriter,
-         interval: DispatchTimeInterval = .seconds(1), finishAfterFrames: Int = 1_000) throws {
-        let connection = try DatabaseQueue(path: path, configuration: configuration)
-        self.connection = connection
-        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "roomcast.history.checkpoint", qos: .utility))
-        timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(100))
-        timer.setEventHandler {
-            // A failure (the disk is full, say) leaves the WAL to grow; the next tick tries again.
-            guard let (frames, _) = try? connection.writeWithoutTransaction({ try $0.checkpoint(.passive) }),
-                  frames >= finishAfterFrames else { return }
-            _ = try? writer.writeWithoutTransaction { try $0.checkpoint(.passive) }
-        }
+         interval: Duration, finishAfterFrames: Int) throws {
+        connection = try DatabaseQueue(path: path, configuration: configuration)
+        self.writer = writer
+        self.finishAfterFrames = finishAfterFrames
+        timer = DispatchSource.makeTimerSource(queue: queue)
+        let (seconds, attoseconds) = interval.components
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds),
+                       leeway: .nanoseconds(nanoseconds / 10))
+        timer.setEventHandler { [weak self] in self?.checkpoint() }
         timer.resume()
-        self.timer = timer
     }
 
-    /// Stops checkpointing and closes the connection (the last one to close checkpoints it all).
-    func stop() {
+    deinit {
         timer.cancel()
+    }
+
+    private func checkpoint() {
+        // A closed GRDB connection hands SQLite a null handle, which crashes it: never touch
+        // the connections once stopped.
+        guard !stopped else { return }
+        // A failure (the disk is full, say) leaves the WAL to grow; the next tick tries again.
+        guard let (frames, _) = try? connection.writeWithoutTransaction({ try $0.checkpoint(.passive) }),
+              frames >= finishAfterFrames else { return }
+        _ = try? writer.writeWithoutTransaction { try $0.checkpoint(.passive) }
+    }
+
+    /// Stops checkpointing, once any checkpoint under way is done, and closes the connection
+    /// (the last one to close checkpoints it all). The writer may be closed after this returns.
+    func stop() {
+        queue.sync {
+            stopped = true
+            timer.cancel()
+        }
         try? connection.close()
     }
 }
