@@ -20,7 +20,7 @@
 #   WORKLOADS       workloads to run, in order (default: "fanout100 fanout500 idle2000 ramp100")
 #   SERVERS         servers to run, in order (default: "roomcast ngircd")
 #   DURATION        measured window of the fan-out runs (default: 10s); WARMUP (default: 2s)
-#   RAMP_START RAMP_STEP RAMP_MAX RAMP_DURATION   ramp settings (defaults: 500 500 20000 4s)
+#   RAMP_START RAMP_STEP RAMP_MAX RAMP_DURATION   ramp settings (defaults: 500 500 30000 4s)
 #   ROOMCAST, ROOMCAST_BENCH   prebuilt binaries; otherwise both are built with
 #                   `swift build -c release --scratch-path $SCRATCH_PATH` (default .build)
 #   NGIRCD          the ngIRCd binary (default: ngircd on PATH, else /usr/sbin/ngircd; without
@@ -40,7 +40,7 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 RAMP_START=${RAMP_START:-500}
 RAMP_STEP=${RAMP_STEP:-500}
-RAMP_MAX=${RAMP_MAX:-20000}
+RAMP_MAX=${RAMP_MAX:-30000}
 RAMP_DURATION=${RAMP_DURATION:-4s}
 
 log() { printf 'chat.sh: %s\n' "$*" >&2; }

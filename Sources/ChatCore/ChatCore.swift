@@ -13,7 +13,9 @@ import Darwin
 ///
 /// Every event is appended to the ``ChatEventStore`` before it is relayed, under one lock, so
 /// all members of a room see its events in the same order and nothing relayed is missing from
-/// disk after a crash.
+/// disk after a crash. A transport that handles many messages at once (an event loop turn)
+/// sends them `deferred`: they are stored together, in one transaction, when it calls
+/// ``commitStaged()`` or anything else is stored, and only then relayed.
 public final class ChatCore: Sendable {
     /// Limits and defaults.
     public struct Configuration: Sendable {
@@ -71,10 +73,13 @@ public final class ChatCore: Sendable {
 
     /// What a message send did.
     public struct SendOutcome: Sendable {
-        /// The stored event (for echo-message); `nil` when nobody was sent it.
+        /// The stored event (for echo-message); `nil` when nobody was sent it, or when the
+        /// message was sent `deferred` (it is not stored yet).
         public var relay: Relay?
         /// Mentioned nicks that are not in the room: they were not sent the message.
         public var missingMentions: [String]
+        /// Whether the message goes to anyone: false when none of the mentioned nicks is in the room.
+        public var sent: Bool
     }
 
     private final class MemberRecord {
@@ -100,11 +105,21 @@ public final class ChatCore: Sendable {
         }
     }
 
+    /// A message sent `deferred`, waiting for its transaction, with whom to relay it to then.
+    private struct Staged {
+        let event: ChatEvent
+        let sender: MemberRecord
+        let recipients: [MemberRecord]
+        let echo: Bool
+    }
+
     private struct State: ~Copyable {
         var members: [ObjectIdentifier: MemberRecord] = [:]
         var nicks: [String: MemberRecord] = [:]
         var rooms: [String: Room] = [:]
         var lastTime: Int64 = 0
+        /// Messages sent `deferred`, in order; stored before any later event.
+        var staged: [Staged] = []
     }
 
     /// The limits this core enforces.
@@ -190,9 +205,9 @@ public final class ChatCore: Sendable {
             }
             if events.isEmpty {
                 events = [ChatEvent(time: time, kind: .nick, room: nil, sender: record.identity.nick, senderMask: mask, target: newNick)]
-                events = try persist(events)
+                events = try persist(events, &state)
             } else {
-                events = try persist(events)
+                events = try persist(events, &state)
             }
             state.nicks[oldKey] = nil
             state.nicks[newKey] = record
@@ -215,7 +230,7 @@ public final class ChatCore: Sendable {
                 ChatEvent(time: time, kind: .quit, room: $0, sender: record.identity.nick, senderMask: record.identity.mask, text: reason)
             }
             // A quit is a fact, not a request: if the store fails it is still relayed.
-            let stored = (try? store.append(events)) ?? events
+            let stored = (try? persist(events, &state)) ?? events
             let peers = Self.peers(of: record, in: state)
             for key in record.rooms.keys {
                 state.rooms[key]?.members[ObjectIdentifier(member)] = nil
@@ -239,7 +254,7 @@ public final class ChatCore: Sendable {
             guard record.rooms.count < configuration.maxRoomsPerMember else { throw .tooManyRooms(name) }
             let time = stamp(&state)
             let room = state.rooms[key] ?? Room(name: name, created: time)
-            let event = try persist([ChatEvent(time: time, kind: .join, room: room.name, sender: record.identity.nick, senderMask: record.identity.mask)])[0]
+            let event = try persist([ChatEvent(time: time, kind: .join, room: room.name, sender: record.identity.nick, senderMask: record.identity.mask)], &state)[0]
             state.rooms[key] = room
             room.members[ObjectIdentifier(member)] = record
             record.rooms[key] = room.name
@@ -261,7 +276,7 @@ public final class ChatCore: Sendable {
             guard let record = state.members[ObjectIdentifier(member)] else { throw .notRegistered }
             guard let room = state.rooms[key] else { throw .noSuchRoom(name) }
             guard record.rooms[key] != nil else { throw .notInRoom(room.name) }
-            let event = try persist([ChatEvent(time: stamp(&state), kind: .part, room: room.name, sender: record.identity.nick, senderMask: record.identity.mask, text: reason)])[0]
+            let event = try persist([ChatEvent(time: stamp(&state), kind: .part, room: room.name, sender: record.identity.nick, senderMask: record.identity.mask, text: reason)], &state)[0]
             let relay = Relay(event)
             for other in room.members.values { other.member.deliver(relay) }
             room.members[ObjectIdentifier(member)] = nil
@@ -278,7 +293,7 @@ public final class ChatCore: Sendable {
             guard let record = state.members[ObjectIdentifier(member)] else { throw .notRegistered }
             guard let room = state.rooms[key] else { throw .noSuchRoom(name) }
             guard record.rooms[key] != nil else { throw .notInRoom(room.name) }
-            let event = try persist([ChatEvent(time: stamp(&state), kind: .topic, room: room.name, sender: record.identity.nick, senderMask: record.identity.mask, text: text)])[0]
+            let event = try persist([ChatEvent(time: stamp(&state), kind: .topic, room: room.name, sender: record.identity.nick, senderMask: record.identity.mask, text: text)], &state)[0]
             room.topic = text.isEmpty ? nil : (text, record.identity.mask, event.time)
             let relay = Relay(event)
             for other in room.members.values { other.member.deliver(relay) }
@@ -321,9 +336,15 @@ public final class ChatCore: Sendable {
     ///
     /// In a room, a text that mentions members (`@nick`) goes only to them; mentions of nicks
     /// not in the room are returned in ``SendOutcome/missingMentions``, and when none of the
-    /// mentioned nicks is in the room nobody is sent it. The sender is never delivered its own
-    /// message: transports echo the returned relay when their client asked for it.
-    public func send(_ member: any ChatMember, to target: String, text: String, notice: Bool = false) throws(Failure) -> SendOutcome {
+    /// mentioned nicks is in the room nobody is sent it. The sender is delivered its own message
+    /// only with `echo`; otherwise a transport that echoes uses the returned relay.
+    ///
+    /// With `deferred`, the message is checked and numbered in the room's order now, but stored
+    /// and relayed only at the next ``commitStaged()`` (or when anything else is stored), in
+    /// one transaction with the others sent meanwhile. If that store fails, nobody is sent it
+    /// and the sender is told through ``ChatMember/notStored(_:)``.
+    public func send(_ member: any ChatMember, to target: String, text: String, notice: Bool = false,
+                     deferred: Bool = false, echo: Bool = false) throws(Failure) -> SendOutcome {
         guard !text.isEmpty else { throw .noText }
         let kind: ChatEvent.Kind = notice ? .notice : .message
         let key = ChatNames.fold(target)
@@ -331,44 +352,52 @@ public final class ChatCore: Sendable {
         return try state.withLock { (state) throws(Failure) -> SendOutcome in
             guard let record = state.members[ObjectIdentifier(member)] else { throw .notRegistered }
             let sender = record.identity
+            let event: ChatEvent
+            let recipients: [MemberRecord]
+            var missing: [String] = []
             if ChatNames.isRoom(target) {
                 guard let room = state.rooms[key] else { throw .noSuchRoom(target) }
                 guard record.rooms[key] != nil else { throw .notInRoom(room.name) }
                 if mentions.isEmpty {
-                    let event = try persist([ChatEvent(time: stamp(&state), kind: kind, room: room.name, sender: sender.nick, senderMask: sender.mask, text: text)])[0]
-                    let relay = Relay(event)
-                    for other in room.members.values where other !== record { other.member.deliver(relay) }
-                    counted(deliveries: room.members.count - 1)
-                    return SendOutcome(relay: relay, missingMentions: [])
-                }
-                var targets: [MemberRecord] = []
-                var missing: [String] = []
-                for nick in mentions {
-                    if let mentioned = state.nicks[ChatNames.fold(nick)], mentioned.rooms[key] != nil {
-                        targets.append(mentioned)
-                    } else {
-                        missing.append(nick)
+                    recipients = room.members.values.filter { $0 !== record }
+                    event = ChatEvent(time: stamp(&state), kind: kind, room: room.name, sender: sender.nick, senderMask: sender.mask, text: text)
+                } else {
+                    var targets: [MemberRecord] = []
+                    for nick in mentions {
+                        if let mentioned = state.nicks[ChatNames.fold(nick)], mentioned.rooms[key] != nil {
+                            targets.append(mentioned)
+                        } else {
+                            missing.append(nick)
+                        }
                     }
+                    guard !targets.isEmpty else { return SendOutcome(relay: nil, missingMentions: missing, sent: false) }
+                    recipients = targets.filter { $0 !== record }
+                    event = ChatEvent(time: stamp(&state), kind: kind, room: room.name, sender: sender.nick, senderMask: sender.mask,
+                                      text: text, recipients: targets.map(\.identity.nick))
                 }
-                guard !targets.isEmpty else { return SendOutcome(relay: nil, missingMentions: missing) }
-                let event = try persist([ChatEvent(time: stamp(&state), kind: kind, room: room.name, sender: sender.nick, senderMask: sender.mask,
-                                                   text: text, recipients: targets.map(\.identity.nick))])[0]
-                let relay = Relay(event)
-                var deliveries = 0
-                for other in targets where other !== record {
-                    other.member.deliver(relay)
-                    deliveries += 1
-                }
-                counted(deliveries: deliveries)
-                return SendOutcome(relay: relay, missingMentions: missing)
+            } else {
+                guard let recipient = state.nicks[key] else { throw .noSuchNick(target) }
+                recipients = recipient === record ? [] : [recipient]
+                event = ChatEvent(time: stamp(&state), kind: kind, room: nil, sender: sender.nick, senderMask: sender.mask,
+                                  target: recipient.identity.nick, text: text, recipients: [recipient.identity.nick])
             }
-            guard let recipient = state.nicks[key] else { throw .noSuchNick(target) }
-            let event = try persist([ChatEvent(time: stamp(&state), kind: kind, room: nil, sender: sender.nick, senderMask: sender.mask,
-                                               target: recipient.identity.nick, text: text, recipients: [recipient.identity.nick])])[0]
-            let relay = Relay(event)
-            if recipient !== record { recipient.member.deliver(relay) }
-            counted(deliveries: recipient !== record ? 1 : 0)
-            return SendOutcome(relay: relay, missingMentions: [])
+            let message = Staged(event: event, sender: record, recipients: recipients, echo: echo)
+            if deferred {
+                state.staged.append(message)
+                return SendOutcome(relay: nil, missingMentions: missing, sent: true)
+            }
+            let relay = Relay(try persist([event], &state)[0])
+            deliver(relay, as: message)
+            return SendOutcome(relay: relay, missingMentions: missing, sent: true)
+        }
+    }
+
+    /// Stores the messages sent `deferred` since the last store, in one transaction, and
+    /// relays them. When the store fails their senders are told, and this throws.
+    public func commitStaged() throws(Failure) {
+        try state.withLock { (state) throws(Failure) in
+            guard !state.staged.isEmpty else { return }
+            _ = try persist([], &state)
         }
     }
 
@@ -376,6 +405,9 @@ public final class ChatCore: Sendable {
     public func history(for member: any ChatMember, target: String, after: Int64? = nil, before: Int64? = nil,
                         limit: Int, newest: Bool = true) throws(Failure) -> [ChatEvent] {
         guard let me = identity(of: member) else { throw .notRegistered }
+        // What anyone sent deferred so far is part of the history asked for; if it cannot be
+        // stored its senders are told, and the query goes on.
+        try? commitStaged()
         let scope: HistoryQuery.Scope
         if ChatNames.isRoom(target) {
             guard state.withLock({ $0.members[ObjectIdentifier(member)]?.rooms[ChatNames.fold(target)] != nil }) else {
@@ -407,12 +439,35 @@ public final class ChatCore: Sendable {
         return state.lastTime
     }
 
-    private func persist(_ events: [ChatEvent]) throws(Failure) -> [ChatEvent] {
+    /// Stores the staged messages and then `events`, in one transaction; relays the staged
+    /// messages and returns `events` as stored. When the store fails, nobody is sent the staged
+    /// messages and their senders are told.
+    private func persist(_ events: [ChatEvent], _ state: inout State) throws(Failure) -> [ChatEvent] {
+        var staged: [Staged] = []
+        swap(&staged, &state.staged)
+        guard !staged.isEmpty else {
+            do {
+                return try store.append(events)
+            } catch {
+                throw .storage(String(describing: error))
+            }
+        }
+        let stored: [ChatEvent]
         do {
-            return try store.append(events)
+            stored = try store.append(staged.map(\.event) + events)
         } catch {
+            for message in staged { message.sender.member.notStored(message.event) }
             throw .storage(String(describing: error))
         }
+        for (message, event) in zip(staged, stored) { deliver(Relay(event), as: message) }
+        return Array(stored.dropFirst(staged.count))
+    }
+
+    /// Relays a stored message to its recipients, and to its sender when it asked for an echo.
+    private func deliver(_ relay: Relay, as message: Staged) {
+        for recipient in message.recipients { recipient.member.deliver(relay) }
+        if message.echo { message.sender.member.deliver(relay) }
+        counted(deliveries: message.recipients.count)
     }
 
     private static func peers(of record: MemberRecord, in state: borrowing State) -> [MemberRecord] {

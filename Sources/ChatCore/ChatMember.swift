@@ -6,6 +6,15 @@
 public protocol ChatMember: AnyObject, Sendable {
     /// Hands an event to this member's transport.
     func deliver(_ relay: Relay)
+
+    /// Tells the sender of a message sent with `deferred: true` that the store failed, so the
+    /// message went to nobody. Called like ``deliver(_:)``, with ChatCore's lock held.
+    func notStored(_ event: ChatEvent)
+}
+
+extension ChatMember {
+    /// Members that never send deferred messages are never told.
+    public func notStored(_ event: ChatEvent) {}
 }
 
 /// Who a member is, as others see it.

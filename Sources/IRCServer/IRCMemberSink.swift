@@ -1,5 +1,6 @@
 import ChatCore
 import IRCProtocol
+import Logging
 import NIOCore
 import Synchronization
 
@@ -37,17 +38,19 @@ struct IRCCapabilities: OptionSet, Sendable {
 /// peer has gone) makes NIO read what the peer sent last, which could re-enter ChatCore.
 final class IRCMemberSink: ChatMember {
     let channel: any Channel
+    let batcher: IRCFlushBatcher
+    private let serverName: String
     private let capabilityBits = Atomic<UInt8>(0)
-    private let batcher: IRCFlushBatcher
     /// Lines not yet handed to NIO; non-nil while this sink waits in the batcher.
     /// Touched on the event loop only (`write` and `flush` check that they are).
     nonisolated(unsafe) private var outgoing: ByteBuffer?
     /// Whether this sink is queued for ``IRCFlushBatcher/flushOversized()``. Event loop only.
     nonisolated(unsafe) fileprivate var queuedOversized = false
 
-    init(channel: any Channel, batcher: IRCFlushBatcher) {
+    init(channel: any Channel, batcher: IRCFlushBatcher, serverName: String) {
         self.channel = channel
         self.batcher = batcher
+        self.serverName = serverName
     }
 
     var capabilities: IRCCapabilities {
@@ -56,14 +59,27 @@ final class IRCMemberSink: ChatMember {
     }
 
     func deliver(_ relay: Relay) {
-        let buffer = IRCRelayEncoding.buffer(for: relay, tagged: capabilities.wantsTags)
+        enqueue(IRCRelayEncoding.buffer(for: relay, tagged: capabilities.wantsTags))
+    }
+
+    /// The deferred PRIVMSG (``IRCSession/privmsg(_:notice:)``) could not be stored: the same
+    /// standard reply as when a message fails at once. A NOTICE is never answered.
+    func notStored(_ event: ChatEvent) {
+        guard event.kind == .message else { return }
+        enqueue(ByteBuffer(string: IRCMessage(source: serverName, command: "FAIL", parameters: [
+            "PRIVMSG", "STORAGE_FAILED", "The server could not store this, so it was not sent",
+        ]).serialized))
+    }
+
+    /// A line from ChatCore, which calls from any thread but always in its order.
+    private func enqueue(_ line: ByteBuffer) {
         if batcher.eventLoop.inEventLoop {
             // Lines posted from other threads came first (ChatCore delivers in order, under
             // its lock): write those before this one.
             batcher.drainInbox()
-            write(buffer)
+            write(line)
         } else {
-            batcher.post(buffer, to: self)
+            batcher.post(line, to: self)
         }
     }
 
@@ -91,33 +107,56 @@ final class IRCMemberSink: ChatMember {
     }
 }
 
-/// Flushes, once per event-loop turn, every IRC connection of its loop that was written to
-/// during the turn, and carries lines to those connections from other threads.
+/// Ends every event-loop turn of its loop that handled chat: stores the messages the turn's
+/// clients sent (ChatCore's deferred sends, one transaction), which relays them, then flushes
+/// every IRC connection written to during the turn. Also carries lines to those connections
+/// from other threads.
 ///
-/// A line written to a connection enqueues it here; the first enqueue of a turn schedules one
-/// task, which the loop runs after the reads of that turn. Under load a recipient then gets
-/// every line of the turn in one write, instead of one write per line.
+/// The first deferred message or written line of a turn schedules one task, which the loop runs
+/// after the reads of that turn. Under load the turn's messages then cost one SQLite
+/// transaction instead of one each, and a recipient gets every line of the turn in one write
+/// instead of one write per line.
 final class IRCFlushBatcher: @unchecked Sendable {
-    // @unchecked: `pending` and `oversized` are touched only on `eventLoop`; `inbox` is locked.
+    // @unchecked: `pending`, `oversized` and the flags are touched only on `eventLoop`; `inbox` is locked.
     let eventLoop: any EventLoop
     /// Bytes a connection may hold unflushed before it is flushed at once.
     let maxUnflushedBytes: Int
+    private let core: ChatCore
+    private let logger: Logger
     private var pending: [IRCMemberSink] = []
     private var oversized: [IRCMemberSink] = []
+    private var endOfTurnScheduled = false
+    private var messagesStaged = false
     /// Lines delivered from other threads, in delivery order, for the loop to write.
     private let inbox = Mutex<[(IRCMemberSink, ByteBuffer)]>([])
     private let inboxCount = Atomic<Int>(0)
 
-    /// A batcher for the connections of `eventLoop` whose send queue limit is `sendQueueBytes`.
-    init(eventLoop: any EventLoop, sendQueueBytes: Int) {
+    /// A batcher for the connections of `eventLoop` whose send queue limit is `sendQueueBytes`,
+    /// committing `core`'s deferred messages.
+    init(eventLoop: any EventLoop, sendQueueBytes: Int, core: ChatCore, logger: Logger) {
         self.eventLoop = eventLoop
         self.maxUnflushedBytes = max(512, min(16 * 1024, sendQueueBytes / 4))
+        self.core = core
+        self.logger = logger
+    }
+
+    /// A client of this loop sent a message `deferred`: store it at the end of the turn.
+    func messageStaged() {
+        eventLoop.assertInEventLoop()
+        messagesStaged = true
+        scheduleEndOfTurn()
     }
 
     /// Queues a sink for this turn's flush (on the event loop).
     fileprivate func enqueue(_ sink: IRCMemberSink) {
-        if pending.isEmpty { eventLoop.execute { self.flushAll() } }
+        scheduleEndOfTurn()
         pending.append(sink)
+    }
+
+    private func scheduleEndOfTurn() {
+        guard !endOfTurnScheduled else { return }
+        endOfTurnScheduled = true
+        eventLoop.execute { self.endTurn() }
     }
 
     /// Queues a sink that passed ``maxUnflushedBytes`` for ``flushOversized()``.
@@ -161,7 +200,18 @@ final class IRCFlushBatcher: @unchecked Sendable {
         }
     }
 
-    private func flushAll() {
+    private func endTurn() {
+        if messagesStaged {
+            messagesStaged = false
+            // Relays the messages into their recipients' buffers; on failure their senders
+            // were told instead.
+            do {
+                try core.commitStaged()
+            } catch {
+                logger.error("history store failed", metadata: ["error": "\(error)"])
+            }
+        }
+        endOfTurnScheduled = false
         flushOversized()
         let sinks = pending
         pending.removeAll(keepingCapacity: true)

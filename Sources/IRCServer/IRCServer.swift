@@ -45,7 +45,7 @@ public final class IRCServer: Service {
         let configuration = self.configuration
         let logger = self.logger
         let sendQueue = max(configuration.maxSendQueueBytes, 1024)
-        let batcher = IRCFlushBatcher(eventLoop: childLoop, sendQueueBytes: sendQueue)
+        let batcher = IRCFlushBatcher(eventLoop: childLoop, sendQueueBytes: sendQueue, core: core, logger: logger)
         let serverChannel = try await ServerBootstrap(group: group, childGroup: childLoop)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -17,13 +17,14 @@ extension IRCSession {
         let text = message.parameters[1]
         for messageTarget in targets.split(separator: ",").prefix(4).map(String.init) {
             do {
-                let outcome = try core.send(sink, to: messageTarget, text: text, notice: notice)
-                if let relay = outcome.relay, sink.capabilities.contains(.echoMessage) {
-                    sink.write(IRCRelayEncoding.buffer(for: relay, tagged: sink.capabilities.wantsTags))
-                }
+                // Stored and relayed (echo included) when the loop's turn ends, together with
+                // every other message the turn read: one transaction for them all.
+                let outcome = try core.send(sink, to: messageTarget, text: text, notice: notice,
+                                            deferred: true, echo: sink.capabilities.contains(.echoMessage))
+                if outcome.sent { sink.batcher.messageStaged() }
                 if !notice {
                     for missing in outcome.missingMentions {
-                        let what = outcome.relay == nil ? "your message was not delivered" : "they did not get your message"
+                        let what = outcome.sent ? "they did not get your message" : "your message was not delivered"
                         reply(IRCNumeric.ERR_USERNOTINCHANNEL, missing, messageTarget, "\(missing) is not in \(messageTarget); \(what)")
                     }
                 }

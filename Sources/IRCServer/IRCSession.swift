@@ -29,7 +29,7 @@ final class IRCSession {
         self.core = core
         self.configuration = configuration
         self.channel = channel
-        self.sink = IRCMemberSink(channel: channel, batcher: batcher)
+        self.sink = IRCMemberSink(channel: channel, batcher: batcher, serverName: configuration.serverName)
         self.host = host
         self.logger = logger
     }

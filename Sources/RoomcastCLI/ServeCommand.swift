@@ -86,6 +86,8 @@ public struct ServeCommand: AsyncParsableCommand {
             cameraList.map { .init(service: $0) } + [.init(service: rtspServer), .init(service: ircServer), .init(service: webServer)]
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        // Messages read in the chat loop's last turn, if that turn did not get to end.
+        try? core.commitStaged()
         try store.close()
         accessLog.close()
         logger.info("stopped; history and access log closed")

@@ -4,11 +4,12 @@ import Testing
 
 /// A store that keeps events in memory and can be told to fail.
 final class MemoryStore: ChatEventStore {
-    let state = Mutex<(events: [ChatEvent], failing: Bool)>(([], false))
+    let state = Mutex<(events: [ChatEvent], failing: Bool, transactions: Int)>(([], false, 0))
 
     func append(_ events: [ChatEvent]) throws -> [ChatEvent] {
         try state.withLock { state in
             if state.failing { throw StoreDown() }
+            state.transactions += 1
             var stored: [ChatEvent] = []
             for var event in events {
                 event.id = Int64(state.events.count + 1)
@@ -39,6 +40,7 @@ final class MemoryStore: ChatEventStore {
     }
 
     var events: [ChatEvent] { state.withLock { $0.events } }
+    var transactions: Int { state.withLock { $0.transactions } }
     func fail(_ on: Bool) { state.withLock { $0.failing = on } }
     struct StoreDown: Error {}
 }
@@ -46,7 +48,9 @@ final class MemoryStore: ChatEventStore {
 /// A member that records what it was delivered.
 final class FakeMember: ChatMember {
     let received = Mutex<[ChatEvent]>([])
+    let refused = Mutex<[String]>([])
     func deliver(_ relay: Relay) { received.withLock { $0.append(relay.event) } }
+    func notStored(_ event: ChatEvent) { refused.withLock { $0.append(event.text ?? "") } }
     var events: [ChatEvent] { received.withLock { $0 } }
     var messages: [String] { events.filter { $0.kind == .message }.compactMap(\.text) }
 }
@@ -165,6 +169,55 @@ struct ChatCoreTests {
         store.fail(true)
         #expect(throws: ChatCore.Failure.self) { try core.send(alice, to: "#lobby", text: "lost?") }
         #expect(bob.messages.isEmpty)
+    }
+
+    @Test func deferredMessagesAreStoredInOneTransactionThenRelayedInOrder() throws {
+        let transactions = store.transactions
+        _ = try core.send(alice, to: "#lobby", text: "one", deferred: true, echo: true)
+        _ = try core.send(bob, to: "#lobby", text: "two", deferred: true)
+        _ = try core.send(alice, to: "#lobby", text: "@carol three", deferred: true, echo: true)
+        // Not stored yet, so nobody has them.
+        #expect(carol.messages.isEmpty)
+        #expect(store.events.allSatisfy { $0.kind != .message })
+
+        try core.commitStaged()
+        #expect(store.transactions == transactions + 1)
+        #expect(store.events.compactMap(\.text) == ["one", "two", "@carol three"])
+        #expect(carol.messages == ["one", "two", "@carol three"])
+        #expect(alice.messages == ["one", "two", "@carol three"], "alice asked for echoes")
+        #expect(bob.messages == ["one"], "bob did not ask for an echo, and was not mentioned")
+        let ids = carol.events.filter { $0.kind == .message }.map(\.id)
+        #expect(ids == ids.sorted() && Set(ids).count == 3)
+        try core.commitStaged()
+        #expect(store.transactions == transactions + 1, "nothing staged: no transaction")
+    }
+
+    @Test func anythingElseStoredOrReadFirstStoresTheDeferredMessages() throws {
+        _ = try core.send(alice, to: "#lobby", text: "before the part", deferred: true)
+        try core.part(bob, room: "#lobby", reason: nil)
+        #expect(bob.events.suffix(2).map(\.kind) == [.message, .part])
+        #expect(carol.events.suffix(2).map(\.kind) == [.message, .part])
+
+        _ = try core.send(alice, to: "#lobby", text: "just sent", deferred: true)
+        #expect(try core.history(for: alice, target: "#lobby", limit: 5).last?.text == "just sent")
+        #expect(carol.messages.last == "just sent")
+    }
+
+    @Test func deferredMessagesTheStoreRefusesGoToNobodyAndTheirSendersAreTold() throws {
+        _ = try core.send(alice, to: "#lobby", text: "lost?", deferred: true, echo: true)
+        _ = try core.send(bob, to: "alice", text: "lost too?", deferred: true)
+        store.fail(true)
+        #expect(throws: ChatCore.Failure.self) { try core.commitStaged() }
+        #expect(alice.messages.isEmpty && bob.messages.isEmpty && carol.messages.isEmpty)
+        #expect(alice.refused.withLock { $0 } == ["lost?"])
+        #expect(bob.refused.withLock { $0 } == ["lost too?"])
+
+        // They are not kept to be tried again: their senders were told they were not sent.
+        store.fail(false)
+        _ = try core.send(alice, to: "#lobby", text: "back", deferred: true)
+        try core.commitStaged()
+        #expect(store.events.compactMap(\.text) == ["back"])
+        #expect(carol.messages == ["back"])
     }
 
     @Test func joinReplaysOnlyWhatTheJoinerMaySee() throws {
