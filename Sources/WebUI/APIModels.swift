@@ -3,7 +3,6 @@ import ChatHistory
 import Hummingbird
 import RTSPServer
 
-/// `GET /api/rooms`: one room.
 /// A camera in `/api/cameras`.
 struct APICamera: Codable, Equatable {
     var name: String
@@ -14,6 +13,7 @@ struct APICamera: Codable, Equatable {
     var rtspPath: String
 }
 
+/// `GET /api/rooms`: one room.
 struct APIRoom: Codable, Equatable {
     var name: String
     var members: Int
@@ -187,4 +187,23 @@ extension Request {
         for (key, value) in uri.queryParameters { result[String(key)] = String(value) }
         return result
     }
+}
+
+/// `POST /api/files`: the stored file and the chat line that shares it.
+struct APISharedFile: Codable, Equatable {
+    var id: String
+    var name: String
+    var size: Int64
+    var type: String
+    /// The download link (with its key, for a file sent to someone).
+    var url: String
+    /// The text to say in the chat to share it.
+    var message: String
+}
+
+/// `GET /api/files/limits`.
+struct APIFileLimits: Codable, Equatable {
+    /// Whether the server stores files at all.
+    var enabled: Bool
+    var maxUploadBytes: Int
 }

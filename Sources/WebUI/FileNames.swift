@@ -1,3 +1,5 @@
+import Foundation
+
 /// Names, types and texts of shared files: pure functions, tested on their own.
 enum FileNames {
     /// Longest name kept, in characters (the extension is kept when a name is cut).
@@ -77,22 +79,14 @@ enum FileNames {
     }
 
     /// RFC 8187 `attr-char`: what `filename*` may hold unencoded.
-    private static let attrChars = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~".utf8)
+    private static let attrChars = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
     /// RFC 3986 unreserved characters: what a path segment keeps unencoded here.
-    private static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
-    /// `text` as UTF-8 with every byte outside `keeping` written `%XX`.
-    static func percentEncoded(_ text: String, keeping: Set<UInt8>) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            if keeping.contains(byte) {
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                let hex = String(byte, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return out
+    /// `text` with every UTF-8 byte of the characters outside `keeping` written `%XX`.
+    private static func percentEncoded(_ text: String, keeping: CharacterSet) -> String {
+        // nil only for a string that is not valid Unicode, which a Swift String never is.
+        text.addingPercentEncoding(withAllowedCharacters: keeping) ?? ""
     }
 
     /// The name as the last segment of a download URL: percent-encoded, or `file.EXT` when

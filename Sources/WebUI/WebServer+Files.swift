@@ -152,7 +152,7 @@ extension WebServer {
     func download(id: String, request: Request, context: some RequestContext, store: FileStore?) async throws -> Response {
         // Malformed ids, unknown ones and wrong keys get the same answer: nothing says a file exists.
         let notFound = APIError(.notFound, "no such file")
-        guard let store, FileStore.isValidID(id), let record = await store.record(id) else { throw notFound }
+        guard let store, let record = await store.record(id) else { throw notFound }
         if let key = record.key {
             guard let given = request.uri.queryParameters["key"], PasswordAttempts.constantTimeEquals(given, key) else { throw notFound }
         }
@@ -184,23 +184,4 @@ extension WebServer {
             (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A) || ".-:[]_".utf8.contains(byte)
         }
     }
-}
-
-/// `POST /api/files`: the stored file and the chat line that shares it.
-struct APISharedFile: Codable, Equatable {
-    var id: String
-    var name: String
-    var size: Int64
-    var type: String
-    /// The download link (with its key, for a file sent to someone).
-    var url: String
-    /// The text to say in the chat to share it.
-    var message: String
-}
-
-/// `GET /api/files/limits`.
-struct APIFileLimits: Codable, Equatable {
-    /// Whether the server stores files at all.
-    var enabled: Bool
-    var maxUploadBytes: Int
 }

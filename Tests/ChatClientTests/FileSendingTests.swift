@@ -149,6 +149,7 @@ import Testing
     @Test func queryValuesAreFullyEncoded() {
         #expect(FileUploader.queryEncoded("a b+c&d=é/x.txt") == "a%20b%2Bc%26d%3D%C3%A9%2Fx.txt")
         #expect(FileUploader.queryEncoded("bob,carol") == "bob%2Ccarol")
+        #expect(FileUploader.queryEncoded("🙂~é.txt") == "%F0%9F%99%82~%C3%A9.txt")
     }
 
     @Test func tildeIsTheHomeFolder() {

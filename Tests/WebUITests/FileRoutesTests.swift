@@ -422,6 +422,7 @@ struct FileUploadStreamingTests {
         #expect(safe.count == FileNames.maxNameCharacters && safe.hasSuffix("….jpeg"))
         #expect(FileNames.urlSegment(for: safe) == "file.jpeg")
         #expect(FileNames.urlSegment(for: "a b.txt") == "a%20b.txt")
+        #expect(FileNames.urlSegment(for: "🙂+1.txt") == "%F0%9F%99%82%2B1.txt")
     }
 
     @Test func theShareLineFitsAChatLineOrIsRefused() {
