@@ -21,8 +21,8 @@
 #   SERVERS         servers to run, in order (default: "roomcast ngircd")
 #   DURATION        measured window of the fan-out runs (default: 10s); WARMUP (default: 2s)
 #   RAMP_START RAMP_STEP RAMP_MAX RAMP_DURATION   ramp settings (defaults: 500 500 30000 4s)
-#   ROOMCAST, ROOMCAST_BENCH   prebuilt binaries; otherwise both are built with
-#                   `swift build -c release --scratch-path $SCRATCH_PATH` (default .build)
+#   ROOMCAST, ROOMCAST_BENCH   prebuilt release binaries; otherwise what is missing is built
+#                   with `swift build -c release --scratch-path $SCRATCH_PATH` (default .build)
 #   NGIRCD          the ngIRCd binary (default: ngircd on PATH, else /usr/sbin/ngircd; without
 #                   it the ngircd runs are skipped with a notice)
 #   KEEP_LOGS=1     keep the servers' logs and data in the temporary folder (its path is printed)
@@ -44,17 +44,10 @@ RAMP_MAX=${RAMP_MAX:-30000}
 RAMP_DURATION=${RAMP_DURATION:-4s}
 
 log() { printf 'chat.sh: %s\n' "$*" >&2; }
+# shellcheck source=benchmarks/lib.sh
+source "$HERE/lib.sh"
 
-# Binaries.
-if [[ -z ${ROOMCAST:-} || -z ${ROOMCAST_BENCH:-} ]]; then
-    SCRATCH_PATH=${SCRATCH_PATH:-.build}
-    log "building roomcast and roomcast-bench (release, --scratch-path $SCRATCH_PATH)"
-    (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH_PATH" --product roomcast >&2 \
-        && swift build -c release --scratch-path "$SCRATCH_PATH" --product roomcast-bench >&2)
-    BIN=$(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH_PATH" --show-bin-path)
-    ROOMCAST=${ROOMCAST:-$BIN/roomcast}
-    ROOMCAST_BENCH=${ROOMCAST_BENCH:-$BIN/roomcast-bench}
-fi
+need_binaries roomcast bench
 NGIRCD=${NGIRCD:-$(command -v ngircd || echo /usr/sbin/ngircd)}
 if [[ ! -x $NGIRCD && " $SERVERS " == *" ngircd "* ]]; then
     log "ngIRCd not found (install it: apt-get install ngircd); skipping its runs"
@@ -72,20 +65,6 @@ trap 'exit 130' INT TERM
 
 # The generator opens up to 2,000 sockets, the server as many: raise the soft limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_for_port() {  # port pid
-    local i
-    for ((i = 0; i < 200; i++)); do
-        if ! kill -0 "$2" 2>/dev/null; then return 1; fi
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.05
-    done
-    return 1
-}
 
 ROOMCAST_FLAGS="--flood-rate 0 --max-connections 100000 --max-connections-per-address 100000 --log-level notice"
 NGIRCD_FLAGS="benchmarks/ngircd.conf (MaxConnectionsIP=0 MaxPenaltyTime=0 DNS=no Ident=no)"
@@ -118,19 +97,6 @@ start_server() {  # name -> sets SERVER_PID, PORT, FLAGS
     fi
     # Let it finish starting (Roomcast opens its database and cameras around the listener).
     sleep 1
-}
-
-stop_server() {
-    [[ -n $SERVER_PID ]] || return 0
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
 }
 
 bench() {  # server workload args...

@@ -191,8 +191,8 @@ done
 # ---------------------------------------------------------------------------------------------
 # Binaries
 
-ROOMCAST=${ROOMCAST:-${ROOMCAST_BIN:-}}
-ROOMCAST_BENCH=${ROOMCAST_BENCH:-${BENCH_BIN:-}}
+ROOMCAST=${ROOMCAST:-}
+ROOMCAST_BENCH=${ROOMCAST_BENCH:-}
 NEED_ROOMCAST=no
 if selected chat || selected video; then NEED_ROOMCAST=yes; fi
 BUILT=no
@@ -313,9 +313,8 @@ part_env() {  # part → PART_ENV: the binaries, then NAME=value for every expor
     local part=$1 prefix var
     prefix=$(printf '%s' "$part" | tr '[:lower:]' '[:upper:]')_
     case $part in
-    chat) PART_ENV=("ROOMCAST=$ROOMCAST" "ROOMCAST_BENCH=$ROOMCAST_BENCH") ;;
-    video) PART_ENV=("ROOMCAST_BIN=$ROOMCAST" "BENCH_BIN=$ROOMCAST_BENCH") ;;
-    jpeg) PART_ENV=("BENCH_BIN=$ROOMCAST_BENCH") ;;
+    chat | video) PART_ENV=("ROOMCAST=$ROOMCAST" "ROOMCAST_BENCH=$ROOMCAST_BENCH") ;;
+    jpeg) PART_ENV=("ROOMCAST_BENCH=$ROOMCAST_BENCH") ;;
     esac
     for var in $(compgen -e); do
         [[ $var == "$prefix"?* && $var != VIDEO_SH_INSIDE ]] || continue
@@ -327,8 +326,8 @@ part_command() {  # part out → the script's command line with every setting th
     local part=$1 out=$2 names=() words=() name entry value found
     case $part in
     chat) names=(WORKLOADS SERVERS DURATION WARMUP RAMP_START RAMP_STEP RAMP_MAX RAMP_DURATION NGIRCD KEEP_LOGS ROOMCAST ROOMCAST_BENCH) ;;
-    video) names=(VIEWERS TRANSPORTS SERVERS DURATION WARMUP MULTICAST_ONE NETNS ROOMCAST_BIN BENCH_BIN) ;;
-    jpeg) names=(SECONDS_PER_CASE QUALITY SCENES SIZES BENCH_BIN) ;;
+    video) names=(VIEWERS TRANSPORTS SERVERS DURATION WARMUP MULTICAST_ONE NETNS ROOMCAST ROOMCAST_BENCH) ;;
+    jpeg) names=(SECONDS_PER_CASE QUALITY SCENES SIZES ROOMCAST_BENCH) ;;
     esac
     for name in "${names[@]}"; do
         found=no
@@ -337,7 +336,7 @@ part_command() {  # part out → the script's command line with every setting th
         done
         if [[ $found == no ]] && exported "$name"; then value=${!name}; found=yes; fi
         if [[ $found == yes ]]; then
-            [[ $name == ROOMCAST* || $name == BENCH_BIN ]] && value=$(rel "$value")
+            [[ $name == ROOMCAST* ]] && value=$(rel "$value")
             words+=("$name=$(shq "$value")")
         fi
     done

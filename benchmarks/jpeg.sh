@@ -11,19 +11,19 @@
 # Environment (all optional):
 #   SECONDS_PER_CASE=3   timing per encoder and case (in 3 alternating rounds; the best is the headline)
 #   QUALITY=80  SCENES=pattern,noise  SIZES=640x480,1280x720
-#   BENCH_BIN            a prebuilt release roomcast-bench; otherwise built with
+#   ROOMCAST_BENCH       a prebuilt release roomcast-bench; otherwise built with
 #                        swift build -c release --scratch-path "${SCRATCH_PATH:-.build}"
 # Needs libjpeg-turbo-progs (libturbojpeg.so.0, tjbench, cjpeg).
 set -euo pipefail
 
 OUT=${1:?usage: benchmarks/jpeg.sh OUT.jsonl}
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [[ -z "${BENCH_BIN:-}" ]]; then
-    SCRATCH=${SCRATCH_PATH:-.build}
-    echo "jpeg.sh: building roomcast-bench (scratch path $SCRATCH)" >&2
-    (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product roomcast-bench >&2)
-    BENCH_BIN=$(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/roomcast-bench
-fi
-"$BENCH_BIN" jpeg --json --seconds "${SECONDS_PER_CASE:-3}" --quality "${QUALITY:-80}" \
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+log() { echo "jpeg.sh: $*" >&2; }
+# shellcheck source=benchmarks/lib.sh
+source "$HERE/lib.sh"
+
+need_binaries bench
+"$ROOMCAST_BENCH" jpeg --json --seconds "${SECONDS_PER_CASE:-3}" --quality "${QUALITY:-80}" \
     --scenes "${SCENES:-pattern,noise}" --sizes "${SIZES:-640x480,1280x720}" >>"$OUT"
-echo "jpeg.sh: done: $OUT" >&2
+log "done: $OUT"

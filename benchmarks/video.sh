@@ -14,13 +14,14 @@
 #   DURATION=10s  WARMUP=2s    measurement and warm-up per point
 #   MULTICAST_ONE="1 100"      extra multicast points where only one socket receives for all viewers
 #                              (the server's cost without the kernel's loopback fan-out); "" for none
-#   ROOMCAST_BIN, BENCH_BIN    prebuilt release binaries; otherwise both are built with
-#                              swift build -c release --scratch-path "${SCRATCH_PATH:-.build}"
+#   ROOMCAST, ROOMCAST_BENCH   prebuilt release binaries; otherwise what is missing is built
+#                              with swift build -c release --scratch-path "${SCRATCH_PATH:-.build}"
 #   NETNS=auto|yes|no          run everything inside `unshare --net` with only lo up (auto: when
-#                              root and unshare works). Without it, GStreamer's multicast is skipped.
+#                              root and unshare works), so no multicast can leave the machine.
 #
 # Safety: multicast never leaves this machine. Roomcast always gets --multicast-interface
-# 127.0.0.1; GStreamer multicast runs only inside the private network namespace.
+# 127.0.0.1. GStreamer's multicast is always skipped: gst-rtsp-server binds the group's port
+# without SO_REUSEADDR, so no receiver on the same host can bind it (see point()).
 # Needs python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good (jpegenc, rtpjpegpay).
 set -euo pipefail
 
@@ -37,18 +38,12 @@ MULTICAST_ONE=${MULTICAST_ONE-"1 100"}
 NETNS=${NETNS:-auto}
 
 log() { echo "video.sh: $*" >&2; }
+# shellcheck source=benchmarks/lib.sh
+source "$HERE/lib.sh"
 
 if [[ -z "${VIDEO_SH_INSIDE:-}" ]]; then
-    if [[ -z "${ROOMCAST_BIN:-}" || -z "${BENCH_BIN:-}" ]]; then
-        SCRATCH=${SCRATCH_PATH:-.build}
-        log "building release binaries (scratch path $SCRATCH)"
-        (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product roomcast >&2 \
-            && swift build -c release --scratch-path "$SCRATCH" --product roomcast-bench >&2)
-        BIN=$(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
-        ROOMCAST_BIN=${ROOMCAST_BIN:-$BIN/roomcast}
-        BENCH_BIN=${BENCH_BIN:-$BIN/roomcast-bench}
-    fi
-    export ROOMCAST_BIN BENCH_BIN VIEWERS TRANSPORTS SERVERS DURATION WARMUP MULTICAST_ONE
+    need_binaries roomcast bench
+    export ROOMCAST ROOMCAST_BENCH VIEWERS TRANSPORTS SERVERS DURATION WARMUP MULTICAST_ONE
     use_netns=no
     if [[ "$NETNS" == yes ]] || { [[ "$NETNS" == auto ]] && [[ $(id -u) == 0 ]] && unshare --net true 2>/dev/null; }; then
         use_netns=yes
@@ -68,18 +63,6 @@ fi
 
 WORK=$(mktemp -d /tmp/roomcast-video-bench.XXXXXX)
 SERVER_PID=""
-stop_server() {   # TERM, up to 10 s to stop cleanly, then KILL: a stuck server never hangs the run
-    [[ -n $SERVER_PID ]] || return 0
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-}
 cleanup() {
     stop_server
     rm -rf "$WORK"
@@ -87,40 +70,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The picture GStreamer loops: Roomcast's pattern scene, 2 s of it.
-"$BENCH_BIN" jpeg --write-i420 "$WORK/frames" --scenes pattern --sizes 640x480 --frames 50 >/dev/null
-
-free_port() {   # a port free for TCP and UDP; with "even", an even one whose next port is free too
-    /usr/bin/python3 - "$1" <<'EOF'
-import random, socket, sys
-even = sys.argv[1] == "even"
-for _ in range(1000):
-    port = random.randrange(20000, 60000) & ~1
-    held = []
-    try:
-        for p in ([port, port + 1] if even else [port]):
-            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-                s = socket.socket(socket.AF_INET, kind)
-                held.append(s)
-                s.bind(("0.0.0.0", p))
-    except OSError:
-        continue
-    finally:
-        for s in held:
-            s.close()
-    print(port)
-    sys.exit(0)
-sys.exit("no free port")
-EOF
-}
-
-wait_for_port() {   # wait_for_port PORT PID
-    for _ in $(seq 1 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
+"$ROOMCAST_BENCH" jpeg --write-i420 "$WORK/frames" --scenes pattern --sizes 640x480 --frames 50 >/dev/null
 
 start_server() {   # start_server roomcast|gstreamer → sets SERVER_PID, PORT
     # `|| return 1`: called from `if !`, where set -e is off, a failed lookup must still fail.
@@ -131,7 +81,7 @@ start_server() {   # start_server roomcast|gstreamer → sets SERVER_PID, PORT
     case "$1" in
     roomcast)
         rm -rf "$WORK/data"
-        "$ROOMCAST_BIN" serve --host 127.0.0.1 --data "$WORK/data" --chat-port 0 --http-port 0 \
+        "$ROOMCAST" serve --host 127.0.0.1 --data "$WORK/data" --chat-port 0 --http-port 0 \
             --rtsp-port "$PORT" --rtp-port "$rtp" --camera cam=pattern:640x480@25 --jpeg-quality 80 \
             --multicast-interface 127.0.0.1 --multicast-port "$mport" --max-viewers 1000 --log-level warning \
             >"$WORK/server.log" 2>&1 &
@@ -168,7 +118,7 @@ point() {   # point SERVER TRANSPORT VIEWERS [SOCKETS]
     fi
     local extra=()
     [[ -n "$sockets" ]] && extra=(--multicast-sockets "$sockets")
-    if "$BENCH_BIN" video --url "rtsp://127.0.0.1:$PORT/cam" --server-pid "$SERVER_PID" --viewers "$viewers" \
+    if "$ROOMCAST_BENCH" video --url "rtsp://127.0.0.1:$PORT/cam" --server-pid "$SERVER_PID" --viewers "$viewers" \
         --transport "$transport" --duration "$DURATION" --warmup "$WARMUP" --label "$server" --json "${extra[@]}" \
         >"$WORK/result.json" 2>"$WORK/bench.log"; then
         cat "$WORK/result.json" >>"$OUT"

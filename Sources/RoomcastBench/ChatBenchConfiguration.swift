@@ -106,7 +106,7 @@ public struct ChatRampConfiguration: Sendable {
     /// Added after each step.
     public var step = 500.0
     /// Highest rate tried.
-    public var maximum = 20_000.0
+    public var maximum = 30_000.0
     /// Measured window of each step.
     public var stepDuration: Duration = .seconds(4)
     /// Warm-up of each step.

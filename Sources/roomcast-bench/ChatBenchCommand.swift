@@ -72,7 +72,7 @@ struct ChatBenchCommand: AsyncParsableCommand {
     var rampStep = 500.0
 
     @Option(name: .customLong("ramp-max"), help: "Highest ramp rate.")
-    var rampMax = 20_000.0
+    var rampMax = 30_000.0
 
     @Option(name: .customLong("ramp-duration"), help: "Measured window of each ramp step.", transform: ChatBenchCommand.duration)
     var rampDuration: Duration = .seconds(4)
