@@ -31,7 +31,7 @@
 #
 # Environment: the scripts' settings pass through (see their headers): DURATION WARMUP (chat and
 # video); WORKLOADS RAMP_START RAMP_STEP RAMP_MAX RAMP_DURATION NGIRCD KEEP_LOGS (chat); VIEWERS
-# TRANSPORTS MULTICAST_ONE NETNS (video); SECONDS_PER_CASE QUALITY SCENES SIZES (jpeg). A CHAT_,
+# TRANSPORTS MULTICAST_ONE MULTICAST_ROUNDS NETNS (video); SECONDS_PER_CASE QUALITY SCENES SIZES (jpeg). A CHAT_,
 # VIDEO_ or JPEG_ prefix sets one for that part only: CHAT_DURATION=30s, VIDEO_SERVERS=roomcast.
 # (SERVERS means different servers to chat.sh and video.sh, so it is accepted only with a prefix.)
 #
@@ -239,7 +239,7 @@ EOF
 compare_command() {  # this script's command line, with the settings from the environment that reach the parts
     local words=() name
     for name in SCRATCH_PATH ROOMCAST ROOMCAST_BENCH DURATION WARMUP WORKLOADS RAMP_START RAMP_STEP RAMP_MAX \
-        RAMP_DURATION NGIRCD KEEP_LOGS VIEWERS TRANSPORTS MULTICAST_ONE NETNS SECONDS_PER_CASE QUALITY SCENES SIZES \
+        RAMP_DURATION NGIRCD KEEP_LOGS VIEWERS TRANSPORTS MULTICAST_ONE MULTICAST_ROUNDS NETNS SECONDS_PER_CASE QUALITY SCENES SIZES \
         $(compgen -e | grep -E '^(CHAT|VIDEO|JPEG)_.' | grep -v '^VIDEO_SH_INSIDE$' || true); do
         if exported "$name"; then
             case $name in ROOMCAST | ROOMCAST_BENCH) words+=("$name=$(shq "$(rel "${!name}")")") ;; *) words+=("$name=$(shq "${!name}")") ;; esac
@@ -326,7 +326,7 @@ part_command() {  # part out → the script's command line with every setting th
     local part=$1 out=$2 names=() words=() name entry value found
     case $part in
     chat) names=(WORKLOADS SERVERS DURATION WARMUP RAMP_START RAMP_STEP RAMP_MAX RAMP_DURATION NGIRCD KEEP_LOGS ROOMCAST ROOMCAST_BENCH) ;;
-    video) names=(VIEWERS TRANSPORTS SERVERS DURATION WARMUP MULTICAST_ONE NETNS ROOMCAST ROOMCAST_BENCH) ;;
+    video) names=(VIEWERS TRANSPORTS SERVERS DURATION WARMUP MULTICAST_ONE MULTICAST_ROUNDS NETNS ROOMCAST ROOMCAST_BENCH) ;;
     jpeg) names=(SECONDS_PER_CASE QUALITY SCENES SIZES ROOMCAST_BENCH) ;;
     esac
     for name in "${names[@]}"; do

@@ -13,7 +13,10 @@
 #   VIEWERS="1 10 50 100 200"  TRANSPORTS="udp tcp multicast"  SERVERS="roomcast gstreamer"
 #   DURATION=10s  WARMUP=2s    measurement and warm-up per point
 #   MULTICAST_ONE="1 100"      extra multicast points where only one socket receives for all viewers
-#                              (the server's cost without the kernel's loopback fan-out); "" for none
+#                              (the server's cost without the kernel's loopback fan-out); "" for none.
+#                              Measured on one running server, alternating: MULTICAST_ROUNDS (3)
+#                              times through the list, then its first count again (1 100 1 100 1 100 1);
+#                              each window is a line of its own, and the report averages them
 #   ROOMCAST, ROOMCAST_BENCH   prebuilt release binaries; otherwise what is missing is built
 #                              with swift build -c release --scratch-path "${SCRATCH_PATH:-.build}"
 #   NETNS=auto|yes|no          run everything inside `unshare --net` with only lo up (auto: when
@@ -35,6 +38,7 @@ SERVERS=${SERVERS:-"roomcast gstreamer"}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 MULTICAST_ONE=${MULTICAST_ONE-"1 100"}
+MULTICAST_ROUNDS=${MULTICAST_ROUNDS:-3}
 NETNS=${NETNS:-auto}
 
 log() { echo "video.sh: $*" >&2; }
@@ -43,7 +47,7 @@ source "$HERE/lib.sh"
 
 if [[ -z "${VIDEO_SH_INSIDE:-}" ]]; then
     need_binaries roomcast bench
-    export ROOMCAST ROOMCAST_BENCH VIEWERS TRANSPORTS SERVERS DURATION WARMUP MULTICAST_ONE
+    export ROOMCAST ROOMCAST_BENCH VIEWERS TRANSPORTS SERVERS DURATION WARMUP MULTICAST_ONE MULTICAST_ROUNDS
     use_netns=no
     if [[ "$NETNS" == yes ]] || { [[ "$NETNS" == auto ]] && [[ $(id -u) == 0 ]] && unshare --net true 2>/dev/null; }; then
         use_netns=yes
@@ -102,20 +106,25 @@ error_line() {   # error_line SERVER TRANSPORT VIEWERS SOCKETS MESSAGE
     /usr/bin/python3 -c 'import json,sys; print(json.dumps({"bench":"video","label":sys.argv[1],"transport":sys.argv[2],"viewers":int(sys.argv[3]),"multicast_sockets":sys.argv[4] or None,"error":sys.argv[5]}))' "$@"
 }
 
-point() {   # point SERVER TRANSPORT VIEWERS [SOCKETS]
-    local server=$1 transport=$2 viewers=$3 sockets=${4:-}
-    if [[ "$server" == gstreamer && "$transport" == multicast ]]; then
-        # gst-rtsp-server (1.22) binds the group's ports itself, without SO_REUSEADDR, so no other
-        # socket on the same host can bind them to receive the group.
-        error_line "$server" "$transport" "$viewers" "$sockets" "skipped: gst-rtsp-server binds the multicast port without SO_REUSEADDR, so no receiver on the same host can bind it" >>"$OUT"
-        return
+# gst-rtsp-server (1.22) binds the group's ports itself, without SO_REUSEADDR, so no other socket
+# on the same host can bind them to receive the group.
+GST_MULTICAST_SKIPPED="skipped: gst-rtsp-server binds the multicast port without SO_REUSEADDR, so no receiver on the same host can bind it"
+
+started() {   # started SERVER TRANSPORT VIEWERS SOCKETS: starts SERVER, or writes why not and fails
+    if [[ "$1" == gstreamer && "$2" == multicast ]]; then
+        error_line "$@" "$GST_MULTICAST_SKIPPED" >>"$OUT"
+        return 1
     fi
-    log "$server $transport ${sockets:+($sockets sockets) }$viewers viewers"
-    if ! start_server "$server"; then
-        error_line "$server" "$transport" "$viewers" "$sockets" "server did not start: $(tail -c 300 "$WORK/server.log" | tr '\n' ' ')" >>"$OUT"
+    if ! start_server "$1"; then
+        error_line "$@" "server did not start: $(tail -c 300 "$WORK/server.log" | tr '\n' ' ')" >>"$OUT"
         stop_server
-        return
+        return 1
     fi
+}
+
+measure() {   # measure SERVER TRANSPORT VIEWERS [SOCKETS]: one window against the running server
+    local server=$1 transport=$2 viewers=$3 sockets=${4:-}
+    log "$server $transport ${sockets:+($sockets sockets) }$viewers viewers"
     local extra=()
     [[ -n "$sockets" ]] && extra=(--multicast-sockets "$sockets")
     if "$ROOMCAST_BENCH" video --url "rtsp://127.0.0.1:$PORT/cam" --server-pid "$SERVER_PID" --viewers "$viewers" \
@@ -125,6 +134,25 @@ point() {   # point SERVER TRANSPORT VIEWERS [SOCKETS]
     else
         error_line "$server" "$transport" "$viewers" "$sockets" "$(tail -c 300 "$WORK/bench.log" | tr '\n' ' ')" >>"$OUT"
     fi
+}
+
+point() {   # point SERVER TRANSPORT VIEWERS: a freshly started server, one window
+    started "$1" "$2" "$3" "" || return 0
+    measure "$1" "$2" "$3"
+    stop_server
+}
+
+# The one-socket multicast points, alternating on one running server (A B A B A B A): the
+# difference they measure (a fraction of a percent of a core) is smaller than the server's CPU
+# varies from one start to the next, so a fresh server per point could not show it.
+alternating_points() {   # alternating_points SERVER COUNT...
+    local server=$1 first=$2 round viewers
+    shift
+    started "$server" multicast "$first" one || return 0
+    for ((round = 0; round < MULTICAST_ROUNDS; round++)); do
+        for viewers in "$@"; do measure "$server" multicast "$viewers" one; done
+    done
+    measure "$server" multicast "$first" one
     stop_server
 }
 
@@ -137,11 +165,10 @@ for transport in $TRANSPORTS; do
             point "$server" "$transport" "$viewers"
         done
     done
-    if [[ "$transport" == multicast ]]; then
-        for viewers in $MULTICAST_ONE; do
-            for server in $SERVERS; do
-                point "$server" multicast "$viewers" one
-            done
+    if [[ "$transport" == multicast && -n "$MULTICAST_ONE" ]]; then
+        for server in $SERVERS; do
+            # shellcheck disable=SC2086
+            alternating_points "$server" $MULTICAST_ONE
         done
     fi
 done
