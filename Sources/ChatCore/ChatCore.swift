@@ -29,6 +29,9 @@ public final class ChatCore: Sendable {
         public var maxRoomsPerMember = 50
         /// How many recent messages a member is replayed when joining a room.
         public var joinReplayLimit = 20
+        /// Most messages sent `deferred` that wait for their transaction: past it they are stored
+        /// and relayed at once, so a turn that reads a flood holds bounded memory and delays.
+        public var maxStagedMessages = 512
         /// Creates the default configuration.
         public init() {}
     }
@@ -384,6 +387,9 @@ public final class ChatCore: Sendable {
             let message = Staged(event: event, sender: record, recipients: recipients, echo: echo)
             if deferred {
                 state.staged.append(message)
+                if state.staged.count >= configuration.maxStagedMessages {
+                    _ = try? persist([], &state)   // a failure has told the senders
+                }
                 return SendOutcome(relay: nil, missingMentions: missing, sent: true)
             }
             let relay = Relay(try persist([event], &state)[0])

@@ -192,6 +192,22 @@ struct ChatCoreTests {
         #expect(store.transactions == transactions + 1, "nothing staged: no transaction")
     }
 
+    @Test func aFloodOfDeferredMessagesIsStoredAndRelayedInBoundedBatches() throws {
+        var configuration = ChatCore.Configuration()
+        configuration.maxStagedMessages = 100
+        let core = ChatCore(configuration: configuration, store: store)
+        let (sender, listener) = (FakeMember(), FakeMember())
+        try core.register(sender, as: ChatIdentity(nick: "flood", user: "~u", host: "127.0.0.1", realName: "f"))
+        try core.register(listener, as: ChatIdentity(nick: "ear", user: "~u", host: "127.0.0.1", realName: "e"))
+        for member in [sender, listener] { _ = try core.join(member, room: "#flood") }
+        let transactions = store.transactions
+        for i in 0..<250 { _ = try core.send(sender, to: "#flood", text: "m\(i)", deferred: true) }
+        #expect(store.transactions == transactions + 2)
+        #expect(listener.messages == (0..<200).map { "m\($0)" })
+        try core.commitStaged()
+        #expect(listener.messages == (0..<250).map { "m\($0)" })
+    }
+
     @Test func anythingElseStoredOrReadFirstStoresTheDeferredMessages() throws {
         _ = try core.send(alice, to: "#lobby", text: "before the part", deferred: true)
         try core.part(bob, room: "#lobby", reason: nil)
