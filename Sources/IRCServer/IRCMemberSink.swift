@@ -121,12 +121,17 @@ final class IRCFlushBatcher: @unchecked Sendable {
     let eventLoop: any EventLoop
     /// Bytes a connection may hold unflushed before it is flushed at once.
     let maxUnflushedBytes: Int
+    /// About how many bytes of staged messages are relayed in one go: an eighth of the send
+    /// queue limit, so one transaction's relays never come near it.
+    let maxStagedBytes: Int
     private let core: ChatCore
     private let logger: Logger
     private var pending: [IRCMemberSink] = []
     private var oversized: [IRCMemberSink] = []
     private var endOfTurnScheduled = false
     private var messagesStaged = false
+    /// About how many bytes each recipient gets when the staged messages are relayed.
+    private var stagedBytes = 0
     /// Lines delivered from other threads, in delivery order, for the loop to write.
     private let inbox = Mutex<[(IRCMemberSink, ByteBuffer)]>([])
     private let inboxCount = Atomic<Int>(0)
@@ -136,15 +141,35 @@ final class IRCFlushBatcher: @unchecked Sendable {
     init(eventLoop: any EventLoop, sendQueueBytes: Int, core: ChatCore, logger: Logger) {
         self.eventLoop = eventLoop
         self.maxUnflushedBytes = max(512, min(16 * 1024, sendQueueBytes / 4))
+        self.maxStagedBytes = max(512, sendQueueBytes / 8)
         self.core = core
         self.logger = logger
     }
 
-    /// A client of this loop sent a message `deferred`: store it at the end of the turn.
-    func messageStaged() {
+    /// A client of this loop sent a message `deferred`, about `bytes` long on the wire: store it
+    /// at the end of the turn, or at once when the turn's messages would hand a recipient more
+    /// than ``maxStagedBytes`` in one go. A burst near the send queue limit would make a client
+    /// that reads look like one that does not; relayed now, its lines are flushed in pieces as
+    /// the loop goes on (``flushOversized()``), as unbatched relays were.
+    /// Called outside ChatCore's lock (from the sender's command).
+    func messageStaged(bytes: Int) {
         eventLoop.assertInEventLoop()
         messagesStaged = true
+        stagedBytes += bytes
+        if stagedBytes >= maxStagedBytes { commitStaged() }
         scheduleEndOfTurn()
+    }
+
+    /// Stores and relays the staged messages (into their recipients' buffers); on failure their
+    /// senders were told instead.
+    private func commitStaged() {
+        messagesStaged = false
+        stagedBytes = 0
+        do {
+            try core.commitStaged()
+        } catch {
+            logger.error("history store failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Queues a sink for this turn's flush (on the event loop).
@@ -201,16 +226,7 @@ final class IRCFlushBatcher: @unchecked Sendable {
     }
 
     private func endTurn() {
-        if messagesStaged {
-            messagesStaged = false
-            // Relays the messages into their recipients' buffers; on failure their senders
-            // were told instead.
-            do {
-                try core.commitStaged()
-            } catch {
-                logger.error("history store failed", metadata: ["error": "\(error)"])
-            }
-        }
+        if messagesStaged { commitStaged() }
         endOfTurnScheduled = false
         flushOversized()
         let sinks = pending

@@ -21,7 +21,8 @@ extension IRCSession {
                 // every other message the turn read: one transaction for them all.
                 let outcome = try core.send(sink, to: messageTarget, text: text, notice: notice,
                                             deferred: true, echo: sink.capabilities.contains(.echoMessage))
-                if outcome.sent { sink.batcher.messageStaged() }
+                // The relayed line: prefix (nick!user@host), command, target, text, and tags.
+                if outcome.sent { sink.batcher.messageStaged(bytes: text.utf8.count + messageTarget.utf8.count + 160) }
                 if !notice {
                     for missing in outcome.missingMentions {
                         let what = outcome.sent ? "they did not get your message" : "your message was not delivered"
