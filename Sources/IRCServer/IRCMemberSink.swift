@@ -117,7 +117,7 @@ final class IRCMemberSink: ChatMember {
 /// transaction instead of one each, and a recipient gets every line of the turn in one write
 /// instead of one write per line.
 final class IRCFlushBatcher: @unchecked Sendable {
-    // @unchecked: `pending`, `oversized` and the flags are touched only on `eventLoop`; `inbox` is locked.
+    // @unchecked: `pending`, `oversized`, `endOfTurnScheduled` and `stagedBytes` are touched only on `eventLoop`; `inbox` is locked.
     let eventLoop: any EventLoop
     /// Bytes a connection may hold unflushed before it is flushed at once.
     let maxUnflushedBytes: Int
@@ -129,8 +129,8 @@ final class IRCFlushBatcher: @unchecked Sendable {
     private var pending: [IRCMemberSink] = []
     private var oversized: [IRCMemberSink] = []
     private var endOfTurnScheduled = false
-    private var messagesStaged = false
-    /// About how many bytes each recipient gets when the staged messages are relayed.
+    /// About how many bytes each recipient gets when the staged messages are relayed; 0 when
+    /// this loop's clients staged nothing since the last commit.
     private var stagedBytes = 0
     /// Lines delivered from other threads, in delivery order, for the loop to write.
     private let inbox = Mutex<[(IRCMemberSink, ByteBuffer)]>([])
@@ -154,8 +154,7 @@ final class IRCFlushBatcher: @unchecked Sendable {
     /// Called outside ChatCore's lock (from the sender's command).
     func messageStaged(bytes: Int) {
         eventLoop.assertInEventLoop()
-        messagesStaged = true
-        stagedBytes += bytes
+        stagedBytes += max(bytes, 1)
         if stagedBytes >= maxStagedBytes { commitStaged() }
         scheduleEndOfTurn()
     }
@@ -163,7 +162,6 @@ final class IRCFlushBatcher: @unchecked Sendable {
     /// Stores and relays the staged messages (into their recipients' buffers); on failure their
     /// senders were told instead.
     private func commitStaged() {
-        messagesStaged = false
         stagedBytes = 0
         do {
             try core.commitStaged()
@@ -226,7 +224,7 @@ final class IRCFlushBatcher: @unchecked Sendable {
     }
 
     private func endTurn() {
-        if messagesStaged { commitStaged() }
+        if stagedBytes > 0 { commitStaged() }
         endOfTurnScheduled = false
         flushOversized()
         let sinks = pending
