@@ -50,10 +50,10 @@ struct ChatBenchCommand: AsyncParsableCommand {
     @Option(help: "Messages per second, all senders together.")
     var rate = 500.0
 
-    @Option(help: "Measured window (10s, 500ms, 2m).", transform: ChatBenchCommand.duration)
+    @Option(help: "Measured window (10s, 500ms, 2m). (default: 10s)", transform: ChatBenchCommand.duration)
     var duration: Duration = .seconds(10)
 
-    @Option(help: "Sending before the measured window, not counted.", transform: ChatBenchCommand.duration)
+    @Option(help: "Sending before the measured window, not counted. (default: 2s)", transform: ChatBenchCommand.duration)
     var warmup: Duration = .seconds(2)
 
     @Option(name: .customLong("message-bytes"), help: "Length of each message's text.")
@@ -74,10 +74,10 @@ struct ChatBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("ramp-max"), help: "Highest ramp rate.")
     var rampMax = 30_000.0
 
-    @Option(name: .customLong("ramp-duration"), help: "Measured window of each ramp step.", transform: ChatBenchCommand.duration)
+    @Option(name: .customLong("ramp-duration"), help: "Measured window of each ramp step. (default: 4s)", transform: ChatBenchCommand.duration)
     var rampDuration: Duration = .seconds(4)
 
-    @Option(name: .customLong("ramp-warmup"), help: "Warm-up of each ramp step.", transform: ChatBenchCommand.duration)
+    @Option(name: .customLong("ramp-warmup"), help: "Warm-up of each ramp step. (default: 1s)", transform: ChatBenchCommand.duration)
     var rampWarmup: Duration = .seconds(1)
 
     @Option(name: .customLong("ramp-failures"), help: "Stop the ramp after this many failed steps in a row.")
@@ -89,10 +89,10 @@ struct ChatBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("connect-concurrency"), help: "Connections registering at once.")
     var connectConcurrency = 32
 
-    @Option(name: .customLong("drain-timeout"), help: "How long after the window measured messages may still arrive.", transform: ChatBenchCommand.duration)
+    @Option(name: .customLong("drain-timeout"), help: "How long after the window measured messages may still arrive. (default: 5s)", transform: ChatBenchCommand.duration)
     var drainTimeout: Duration = .seconds(5)
 
-    @Option(name: .customLong("setup-timeout"), help: "How long connecting, registering and joining may take.", transform: ChatBenchCommand.duration)
+    @Option(name: .customLong("setup-timeout"), help: "How long connecting, registering and joining may take. (default: 60s)", transform: ChatBenchCommand.duration)
     var setupTimeout: Duration = .seconds(60)
 
     @Option(name: .customLong("nick-prefix"), help: "Nick prefix (nicks are PREFIX<index>, at most 9 characters; default: random).")
