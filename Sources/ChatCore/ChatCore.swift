@@ -208,10 +208,8 @@ public final class ChatCore: Sendable {
             }
             if events.isEmpty {
                 events = [ChatEvent(time: time, kind: .nick, room: nil, sender: record.identity.nick, senderMask: mask, target: newNick)]
-                events = try persist(events, &state)
-            } else {
-                events = try persist(events, &state)
             }
+            events = try persist(events, &state)
             state.nicks[oldKey] = nil
             state.nicks[newKey] = record
             record.identity.nick = newNick
@@ -451,13 +449,6 @@ public final class ChatCore: Sendable {
     private func persist(_ events: [ChatEvent], _ state: inout State) throws(Failure) -> [ChatEvent] {
         var staged: [Staged] = []
         swap(&staged, &state.staged)
-        guard !staged.isEmpty else {
-            do {
-                return try store.append(events)
-            } catch {
-                throw .storage(String(describing: error))
-            }
-        }
         let stored: [ChatEvent]
         do {
             stored = try store.append(staged.map(\.event) + events)

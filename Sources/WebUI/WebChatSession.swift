@@ -123,7 +123,8 @@ struct WebChatSession {
         }
         do {
             let outcome = try core.send(member, to: target, text: text)
-            // ChatCore never delivers a member its own message: echo it, like IRC's echo-message.
+            // Sent without `echo`, so ChatCore does not deliver it back: the browser gets it as the
+            // reply to its own send, like IRC's echo-message.
             if let relay = outcome.relay { reply(WebChatMember.encoded(relay)) }
             let room = outcome.relay?.event.room ?? target
             for missing in outcome.missingMentions {
