@@ -240,7 +240,6 @@ class Video:
         start = max([i for i, r in enumerate(rows) if r.get("bench") == "video-meta"], default=-1)
         self.meta = rows[start] if start >= 0 else {}
         self.earlier_runs = sum(1 for r in rows[:max(start, 0)] if r.get("bench") == "video-meta")
-        self.points = {}
         self.transports = []
         labels = []
         windows = {}
@@ -251,11 +250,11 @@ class Video:
             sockets = r.get("multicast_sockets") or ("per-viewer" if transport == "multicast" else None)
             key = (r.get("label") or "?", transport, int(r.get("viewers") or 0), sockets)
             windows.setdefault(key, []).append(r)
-            self.points[key] = averaged(windows[key])
             if transport not in self.transports:
                 self.transports.append(transport)
             if key[0] not in labels:
                 labels.append(key[0])
+        self.points = {key: averaged(rows) for key, rows in windows.items()}
         order = {"udp": 0, "tcp": 1, "multicast": 2}
         self.transports.sort(key=lambda t: order.get(t, 3))
         self.peer = next((l for l in labels if l != "roomcast"), "gstreamer")

@@ -5,7 +5,8 @@
 #
 # Usage: benchmarks/video.sh OUT.jsonl
 #   Appends one JSON object per line to OUT.jsonl: first a {"bench":"video-meta",…} line about
-#   the run, then one `roomcast-bench video --json` result per point ("label" is the server:
+#   the run, then one `roomcast-bench video --json` result per point (per window for the
+#   one-socket multicast points, see MULTICAST_ONE) ("label" is the server:
 #   roomcast or gstreamer; "transport", "viewers", "multicast_sockets" name the point). A point
 #   that could not run gives {"bench":"video","label":…,"transport":…,"viewers":…,"error":"…"}.
 #
@@ -24,7 +25,7 @@
 #
 # Safety: multicast never leaves this machine. Roomcast always gets --multicast-interface
 # 127.0.0.1. GStreamer's multicast is always skipped: gst-rtsp-server binds the group's port
-# without SO_REUSEADDR, so no receiver on the same host can bind it (see point()).
+# without SO_REUSEADDR, so no receiver on the same host can bind it.
 # Needs python3-gi, gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good (jpegenc, rtpjpegpay).
 set -euo pipefail
 
@@ -39,6 +40,7 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 MULTICAST_ONE=${MULTICAST_ONE-"1 100"}
 MULTICAST_ROUNDS=${MULTICAST_ROUNDS:-3}
+[[ $MULTICAST_ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "video.sh: MULTICAST_ROUNDS must be a whole number from 1" >&2; exit 2; }
 NETNS=${NETNS:-auto}
 
 log() { echo "video.sh: $*" >&2; }
@@ -110,16 +112,18 @@ error_line() {   # error_line SERVER TRANSPORT VIEWERS SOCKETS MESSAGE
 # on the same host can bind them to receive the group.
 GST_MULTICAST_SKIPPED="skipped: gst-rtsp-server binds the multicast port without SO_REUSEADDR, so no receiver on the same host can bind it"
 
-started() {   # started SERVER TRANSPORT VIEWERS SOCKETS: starts SERVER, or writes why not and fails
-    if [[ "$1" == gstreamer && "$2" == multicast ]]; then
-        error_line "$@" "$GST_MULTICAST_SKIPPED" >>"$OUT"
-        return 1
-    fi
-    if ! start_server "$1"; then
-        error_line "$@" "server did not start: $(tail -c 300 "$WORK/server.log" | tr '\n' ' ')" >>"$OUT"
+started() {   # started SERVER TRANSPORT SOCKETS VIEWERS...: starts SERVER, or writes why not for each point and fails
+    local server=$1 transport=$2 sockets=$3 why="" viewers
+    shift 3
+    if [[ "$server" == gstreamer && "$transport" == multicast ]]; then
+        why=$GST_MULTICAST_SKIPPED
+    elif ! start_server "$server"; then
+        why="server did not start: $(tail -c 300 "$WORK/server.log" | tr '\n' ' ')"
         stop_server
-        return 1
     fi
+    [[ -z "$why" ]] && return 0
+    for viewers in "$@"; do error_line "$server" "$transport" "$viewers" "$sockets" "$why" >>"$OUT"; done
+    return 1
 }
 
 measure() {   # measure SERVER TRANSPORT VIEWERS [SOCKETS]: one window against the running server
@@ -137,7 +141,7 @@ measure() {   # measure SERVER TRANSPORT VIEWERS [SOCKETS]: one window against t
 }
 
 point() {   # point SERVER TRANSPORT VIEWERS: a freshly started server, one window
-    started "$1" "$2" "$3" "" || return 0
+    started "$1" "$2" "" "$3" || return 0
     measure "$1" "$2" "$3"
     stop_server
 }
@@ -148,7 +152,7 @@ point() {   # point SERVER TRANSPORT VIEWERS: a freshly started server, one wind
 alternating_points() {   # alternating_points SERVER COUNT...
     local server=$1 first=$2 round viewers
     shift
-    started "$server" multicast "$first" one || return 0
+    started "$server" multicast one "$@" || return 0
     for ((round = 0; round < MULTICAST_ROUNDS; round++)); do
         for viewers in "$@"; do measure "$server" multicast "$viewers" one; done
     done
@@ -165,7 +169,7 @@ for transport in $TRANSPORTS; do
             point "$server" "$transport" "$viewers"
         done
     done
-    if [[ "$transport" == multicast && -n "$MULTICAST_ONE" ]]; then
+    if [[ "$transport" == multicast && -n "${MULTICAST_ONE// /}" ]]; then
         for server in $SERVERS; do
             # shellcheck disable=SC2086
             alternating_points "$server" $MULTICAST_ONE
